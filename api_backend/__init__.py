@@ -1,0 +1,1 @@
+"""Shadow Trainer web service: FastAPI app, Celery tasks, job history, storage."""

@@ -1,0 +1,1 @@
+"""Shadow Trainer analysis engine: video decode, pose, punch classification, rendering, reports."""
