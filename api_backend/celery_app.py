@@ -1,0 +1,48 @@
+"""The Celery application: two queues, `gpu` (torch/CUDA) and `cpu` (ONNX Runtime).
+
+Jobs are acknowledged only after they finish (`acks_late`), so a worker that dies mid-job leaves
+the message to be redelivered; job state itself lives in the database, not in a result backend.
+"""
+
+from __future__ import annotations
+
+from celery import Celery
+from kombu import Queue
+
+from api_backend.settings import Settings, get_settings
+
+GPU_QUEUE = "gpu"
+CPU_QUEUE = "cpu"
+QUEUES = (GPU_QUEUE, CPU_QUEUE)
+
+
+def create_celery(settings: Settings) -> Celery:
+    app = Celery(
+        "shadow_trainer",
+        broker=settings.resolved_broker_url,
+        include=["api_backend.jobs.tasks", "api_backend.workers.heartbeat"],
+    )
+    # A redelivered job must not start while the first delivery could still be running.
+    visibility_timeout = settings.job_time_limit_s + 300
+    app.conf.update(
+        task_queues=[Queue(name) for name in QUEUES],
+        task_default_queue=CPU_QUEUE,
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        task_ignore_result=True,
+        task_soft_time_limit=settings.job_soft_time_limit_s,
+        task_time_limit=settings.job_time_limit_s,
+        task_serializer="json",
+        accept_content=["json"],
+        worker_prefetch_multiplier=1,
+        worker_max_tasks_per_child=50,
+        worker_hijack_root_logger=False,
+        broker_connection_retry_on_startup=True,
+        broker_transport_options={"visibility_timeout": visibility_timeout, "polling_interval": 0.5},
+        result_backend=None,
+        timezone="UTC",
+    )
+    return app
+
+
+celery_app = create_celery(get_settings())

@@ -1,0 +1,162 @@
+"""`shadow-trainer`: serve, worker, analyze, classify, db upgrade/downgrade."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+app = typer.Typer(help="Shadow Trainer: boxing video analysis.", no_args_is_help=True, add_completion=False)
+db_app = typer.Typer(help="Database migrations (Alembic).", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _alembic_config():  # type: ignore[no-untyped-def]
+    from alembic.config import Config
+
+    config = Config(str(PROJECT_ROOT / "alembic.ini"))
+    config.set_main_option("script_location", str(PROJECT_ROOT / "migrations"))
+    return config
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: Annotated[str, typer.Argument(help="target revision")] = "head") -> None:
+    """Apply migrations up to REVISION (default: head)."""
+    from alembic import command
+
+    from api_backend.settings import get_settings
+
+    settings = get_settings()
+    if settings.resolved_database_url.startswith("sqlite"):
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+    command.upgrade(_alembic_config(), revision)
+
+
+@db_app.command("downgrade")
+def db_downgrade(revision: Annotated[str, typer.Argument(help="target revision, e.g. base or -1")]) -> None:
+    """Revert migrations down to REVISION."""
+    from alembic import command
+
+    command.downgrade(_alembic_config(), revision)
+
+
+def default_queues() -> str:
+    from api_backend.workers.heartbeat import cuda_available
+
+    return "gpu,cpu" if cuda_available() else "cpu"
+
+
+@app.command()
+def worker(
+    queues: Annotated[
+        str | None, typer.Option(help="comma-separated: gpu, cpu (default: gpu,cpu with CUDA, else cpu)")
+    ] = None,
+    concurrency: Annotated[
+        int | None, typer.Option(help="jobs in parallel (default: WORKER_CONCURRENCY)")
+    ] = None,
+    loglevel: Annotated[str, typer.Option()] = "info",
+) -> None:
+    """Run a Celery worker that analyses videos."""
+    from api_backend.celery_app import celery_app
+    from api_backend.settings import get_settings
+
+    queue_list = queues or default_queues()
+    name = f"{queue_list.replace(',', '-')}-{os.getpid()}@%h"
+    celery_app.worker_main(
+        ["worker", "-Q", queue_list, "-c", str(concurrency or get_settings().worker_concurrency),
+         "-l", loglevel, "-n", name, "--without-gossip", "--without-mingle"]
+    )  # fmt: skip
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="default: HOST setting")] = None,
+    port: Annotated[int | None, typer.Option(help="default: PORT setting")] = None,
+    with_worker: Annotated[bool, typer.Option("--worker/--no-worker", help="also run a local worker")] = True,
+) -> None:
+    """Run the API (and a local worker): with no settings, on SQLite, a local folder and no servers."""
+    import uvicorn
+
+    from api_backend.settings import get_settings
+
+    settings = get_settings()
+    db_upgrade("head")
+    host, port = host or settings.host, port or settings.port
+    worker_process = _start_worker() if with_worker else None
+    typer.echo(f"Shadow Trainer is running at http://{host}:{port}/  (API docs: http://{host}:{port}/docs)")
+    typer.echo(f"  upload:  curl -F file=@video.mp4 http://{host}:{port}/api/v1/jobs")
+    try:
+        uvicorn.run("api_backend.main:app", host=host, port=port, log_level=settings.log_level)
+    finally:
+        if worker_process is not None:
+            _stop(worker_process)
+
+
+def _start_worker() -> subprocess.Popen[bytes]:
+    return subprocess.Popen([sys.executable, "-m", "api_backend.cli", "worker"], cwd=os.getcwd())
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    process.send_signal(signal.SIGTERM)  # warm shutdown: the running job finishes or is redelivered
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
+@app.command()
+def analyze(
+    video: Annotated[Path, typer.Argument(help="the video file")],
+    out: Annotated[Path, typer.Option("--out", help="folder for the four outputs")],
+    model: Annotated[str, typer.Option(help="pose model name")] = "yolo11n-pose",
+    device: Annotated[str, typer.Option(help="auto | cpu | gpu")] = "auto",
+    model_dir: Annotated[Path | None, typer.Option(help="folder of pose models")] = None,
+) -> None:
+    """Analyse one video into OUT: annotated.mp4, keypoints.json, punches.json, summary.json."""
+    from shadow_trainer.pipeline import analyze_video
+
+    from shadow_trainer.errors import AnalysisError
+
+    def show(stage: str, fraction: float) -> None:
+        typer.echo(f"\r{stage:<14} {fraction * 100:5.1f}%", nl=False, err=True)
+
+    try:
+        result = analyze_video(video, out, model=model, device=device, model_dir=model_dir, progress=show)
+    except AnalysisError as exc:
+        typer.echo(f"\nerror: {exc.code}: {exc.message}", err=True)
+        raise typer.Exit(2) from exc
+    typer.echo("", err=True)
+    for name, path in result.outputs.items():
+        typer.echo(f"{name:<16} {path}")
+    typer.echo(f"{result.frames_per_second:.1f} frames/s")
+
+
+@app.command()
+def classify(keypoints: Annotated[Path, typer.Argument(help="a keypoints.json file")]) -> None:
+    """Detect and classify punches; prints punches.json to stdout."""
+    from shadow_trainer.errors import AnalysisError
+    from shadow_trainer.punches import classify_keypoints, load_keypoints
+
+    try:
+        document = classify_keypoints(load_keypoints(keypoints))
+    except AnalysisError as exc:
+        typer.echo(f"error: {exc.code}: {exc.message}", err=True)
+        raise typer.Exit(2) from exc
+    json.dump(document, sys.stdout, indent=2)
+    sys.stdout.write("\n")
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

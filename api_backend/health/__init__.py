@@ -1,0 +1,1 @@
+"""Layered health checks: live (process up), ready (can serve), detailed (every dependency)."""

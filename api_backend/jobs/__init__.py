@@ -1,0 +1,1 @@
+"""Jobs: the upload → queue → worker → outputs lifecycle."""

@@ -1,0 +1,195 @@
+"""HTTP endpoints under /api/v1/jobs."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import mimetypes
+import uuid
+from collections.abc import AsyncIterator
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, Query, Request, status
+from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Response, StreamingResponse
+from pydantic import ValidationError
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
+
+from api_backend.db.engine import get_sessionmaker
+from api_backend.deps import OwnerDep, SessionDep, SettingsDep, StorageDep
+from api_backend.errors import ApiError
+from api_backend.jobs import repository, service
+from api_backend.jobs.models import OUTPUT_NAMES, Job, JobStatus
+from api_backend.jobs.schemas import JobOptions, JobOut, JobPage
+from api_backend.jobs.upload import UploadError, receive_upload
+from api_backend.storage import ObjectNotFound
+
+router = APIRouter(prefix="/api/v1/jobs", tags=["jobs"])
+
+UPLOAD_OPENAPI: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["file"],
+                    "properties": {
+                        "file": {"type": "string", "format": "binary", "description": "the video"},
+                        "model": {"type": "string", "description": "pose model name, e.g. yolo11n-pose"},
+                        "device": {"type": "string", "enum": ["auto", "cpu", "gpu"], "default": "auto"},
+                        "callback_url": {"type": "string", "format": "uri"},
+                    },
+                }
+            }
+        },
+    }
+}
+SSE_POLL_S = 0.5
+SSE_KEEPALIVE_S = 15.0
+
+
+def parse_job_id(job_id: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(job_id)
+    except ValueError as exc:
+        raise ApiError(404, "job_not_found", f"no job with id {job_id!r}") from exc
+
+
+def load_job(session: Session, job_id: str, owner: str) -> Job:
+    job = repository.get_job(session, parse_job_id(job_id), owner=owner)
+    if job is None:
+        raise ApiError(404, "job_not_found", f"no job with id {job_id!r}")
+    return job
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=JobOut,
+    openapi_extra=UPLOAD_OPENAPI,
+    summary="Upload a video and start its analysis",
+)
+async def create_job(
+    request: Request,
+    session: SessionDep,
+    storage: StorageDep,
+    settings: SettingsDep,
+    owner: OwnerDep,
+    idempotency_key: Annotated[str | None, Header(max_length=255)] = None,
+) -> Response:
+    try:
+        upload = await receive_upload(request, settings.upload_tmp_dir, settings.max_upload_bytes)
+    except UploadError as exc:
+        raise ApiError(exc.status_code, exc.code, exc.message) from exc
+    try:
+        options = JobOptions.model_validate(upload.fields)
+        job, created = await service.create_job(
+            session, storage, settings, owner=owner, upload=upload, options=options,
+            idempotency_key=idempotency_key,
+        )  # fmt: skip
+    except ValidationError as exc:
+        details = [{"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]} for e in exc.errors()]
+        raise ApiError(422, "validation_error", f"invalid form fields: {details}") from exc
+    finally:
+        upload.discard()
+    body = service.to_out(job, str(request.base_url)).model_dump(mode="json")
+    headers = {"Location": f"/api/v1/jobs/{job.id}"}
+    return JSONResponse(body, status_code=202 if created else 200, headers=headers)
+
+
+@router.get("", response_model=JobPage, summary="Job history, newest first")
+def list_jobs(
+    request: Request,
+    session: SessionDep,
+    owner: OwnerDep,
+    status: JobStatus | None = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    cursor: Annotated[str | None, Query(max_length=512)] = None,
+) -> JobPage:
+    after = service.decode_cursor(cursor) if cursor else None
+    jobs = repository.list_jobs(session, owner=owner, status=status, limit=limit + 1, after=after)
+    page, more = jobs[:limit], len(jobs) > limit
+    base = str(request.base_url)
+    return JobPage(
+        items=[service.to_out(job, base) for job in page],
+        next_cursor=service.encode_cursor(page[-1]) if more else None,
+    )
+
+
+@router.get("/{job_id}", response_model=JobOut, summary="One job")
+def get_job(job_id: str, request: Request, session: SessionDep, owner: OwnerDep) -> JobOut:
+    return service.to_out(load_job(session, job_id, owner), str(request.base_url))
+
+
+@router.post("/{job_id}/cancel", response_model=JobOut, summary="Cancel a queued or running job")
+def cancel_job(job_id: str, request: Request, session: SessionDep, owner: OwnerDep) -> JobOut:
+    job = service.cancel_job(session, load_job(session, job_id, owner))
+    return service.to_out(job, str(request.base_url))
+
+
+@router.get(
+    "/{job_id}/outputs/{name}",
+    summary="Download an output (redirects to a signed storage URL when the storage serves it)",
+    responses={200: {"content": {"application/octet-stream": {}}}, 307: {"description": "signed URL"}},
+)
+def download_output(
+    job_id: str, name: str, session: SessionDep, storage: StorageDep, settings: SettingsDep, owner: OwnerDep
+) -> Response:
+    job = load_job(session, job_id, owner)
+    if name not in OUTPUT_NAMES:
+        raise ApiError(
+            404, "output_not_found", f"unknown output {name!r}; outputs are {', '.join(OUTPUT_NAMES)}"
+        )
+    key = job.output_keys.get(name) if job.status == JobStatus.succeeded.value else None
+    if key is None:
+        raise ApiError(404, "output_not_ready", f"the job has no {name} (status: {job.status})")
+    url = storage.download_url(key, filename=name, expires_s=settings.download_url_expires_s)
+    if url is not None:
+        return RedirectResponse(url, status_code=307)
+    try:
+        path = storage.local_path(key)
+    except ObjectNotFound as exc:
+        raise ApiError(404, "output_missing", f"{name} is no longer stored") from exc
+    assert path is not None
+    media_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
+    return FileResponse(path, media_type=media_type, filename=name, content_disposition_type="inline")
+
+
+def _snapshot(job_id: uuid.UUID, owner: str, base_url: str) -> dict[str, Any] | None:
+    with get_sessionmaker()() as session:
+        job = repository.get_job(session, job_id, owner=owner)
+        return service.to_out(job, base_url).model_dump(mode="json") if job else None
+
+
+async def _job_events(job_id: uuid.UUID, owner: str, base_url: str, request: Request) -> AsyncIterator[str]:
+    last: dict[str, Any] | None = None
+    quiet_s = 0.0
+    yield "retry: 2000\n\n"
+    while not await request.is_disconnected():
+        current = await run_in_threadpool(_snapshot, job_id, owner, base_url)
+        if current is None:
+            return
+        if current != last:
+            last, quiet_s = current, 0.0
+            yield f"event: job\ndata: {json.dumps(current)}\n\n"
+            if JobStatus(current["status"]).is_terminal:
+                yield f"event: end\ndata: {json.dumps({'status': current['status']})}\n\n"
+                return
+        elif quiet_s >= SSE_KEEPALIVE_S:
+            quiet_s = 0.0
+            yield ": keep-alive\n\n"
+        await asyncio.sleep(SSE_POLL_S)
+        quiet_s += SSE_POLL_S
+
+
+@router.get(
+    "/{job_id}/events",
+    summary="Server-Sent Events: the job on every change, until it ends",
+    responses={200: {"content": {"text/event-stream": {}}}},
+)
+def job_events(job_id: str, request: Request, session: SessionDep, owner: OwnerDep) -> StreamingResponse:
+    job = load_job(session, job_id, owner)
+    headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+    stream = _job_events(job.id, owner, str(request.base_url), request)
+    return StreamingResponse(stream, media_type="text/event-stream", headers=headers)

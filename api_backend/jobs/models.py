@@ -1,0 +1,85 @@
+"""The job history table."""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, Float, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from api_backend.db.base import Base, UTCDateTime
+
+
+class JobStatus(enum.StrEnum):
+    queued = "queued"
+    running = "running"
+    succeeded = "succeeded"
+    failed = "failed"
+    cancelled = "cancelled"
+
+    @property
+    def is_terminal(self) -> bool:
+        return self in TERMINAL_STATUSES
+
+
+TERMINAL_STATUSES = frozenset({JobStatus.succeeded, JobStatus.failed, JobStatus.cancelled})
+OUTPUT_NAMES = ("annotated.mp4", "keypoints.json", "punches.json", "summary.json")
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Job(Base):
+    __tablename__ = "jobs"
+    __table_args__ = (
+        UniqueConstraint("owner", "idempotency_key", name="uq_jobs_owner_idempotency_key"),
+        Index("ix_jobs_owner_created", "owner", "created_at", "id"),
+        Index("ix_jobs_status", "status"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    owner: Mapped[str] = mapped_column(String(64), default="local")
+    idempotency_key: Mapped[str | None] = mapped_column(String(255))
+
+    status: Mapped[str] = mapped_column(String(16), default=JobStatus.queued.value)
+    stage: Mapped[str] = mapped_column(String(32), default="queued")
+    progress: Mapped[float] = mapped_column(Float, default=0.0)
+    cancel_requested: Mapped[bool] = mapped_column(default=False)
+
+    # What was asked for and where it was sent.
+    model: Mapped[str] = mapped_column(String(64))
+    device: Mapped[str] = mapped_column(String(8))
+    queue: Mapped[str] = mapped_column(String(16))
+    callback_url: Mapped[str | None] = mapped_column(Text)
+    options: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+    # The uploaded video.
+    input_key: Mapped[str] = mapped_column(String(512))
+    input_filename: Mapped[str] = mapped_column(String(255))
+    input_size: Mapped[int] = mapped_column(BigInteger)
+    input_content_type: Mapped[str | None] = mapped_column(String(128))
+    video: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+    # Results and failures.
+    output_keys: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    error_code: Mapped[str | None] = mapped_column(String(64))
+    error_message: Mapped[str | None] = mapped_column(Text)
+
+    # Execution bookkeeping.
+    celery_task_id: Mapped[str | None] = mapped_column(String(64))
+    worker: Mapped[str | None] = mapped_column(String(255))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    timings: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    @property
+    def job_status(self) -> JobStatus:
+        return JobStatus(self.status)

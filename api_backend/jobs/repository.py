@@ -1,0 +1,64 @@
+"""Database reads and writes for jobs; no HTTP or Celery here."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm import Session
+
+from api_backend.jobs.models import TERMINAL_STATUSES, Job, JobStatus, utcnow
+
+ACTIVE_STATUSES = (JobStatus.queued.value, JobStatus.running.value)
+
+
+def get_job(session: Session, job_id: uuid.UUID, *, owner: str | None = None) -> Job | None:
+    job = session.get(Job, job_id)
+    if job is None or (owner is not None and job.owner != owner):
+        return None
+    return job
+
+
+def get_by_idempotency_key(session: Session, owner: str, key: str) -> Job | None:
+    return session.scalars(select(Job).where(Job.owner == owner, Job.idempotency_key == key)).first()
+
+
+def list_jobs(
+    session: Session,
+    *,
+    owner: str,
+    status: JobStatus | None,
+    limit: int,
+    after: tuple[datetime, uuid.UUID] | None,
+) -> list[Job]:
+    """Newest first; `after` is the (created_at, id) of the last job of the previous page."""
+    query = select(Job).where(Job.owner == owner)
+    if status is not None:
+        query = query.where(Job.status == status.value)
+    if after is not None:
+        created_at, job_id = after
+        query = query.where(
+            or_(Job.created_at < created_at, (Job.created_at == created_at) & (Job.id < job_id))
+        )
+    query = query.order_by(Job.created_at.desc(), Job.id.desc()).limit(limit)
+    return list(session.scalars(query))
+
+
+def update_job(session: Session, job_id: uuid.UUID, *, only_active: bool = True, **values: Any) -> bool:
+    """Update a job unless it already ended; returns whether a row changed."""
+    query = update(Job).where(Job.id == job_id)
+    if only_active:
+        query = query.where(Job.status.in_(ACTIVE_STATUSES))
+    result = session.execute(query.values(updated_at=utcnow(), **values))
+    return bool(getattr(result, "rowcount", 0))
+
+
+def finish_job(session: Session, job_id: uuid.UUID, status: JobStatus, **values: Any) -> bool:
+    assert status in TERMINAL_STATUSES
+    return update_job(session, job_id, status=status.value, finished_at=utcnow(), **values)
+
+
+def is_cancel_requested(session: Session, job_id: uuid.UUID) -> bool:
+    return bool(session.scalar(select(Job.cancel_requested).where(Job.id == job_id)))

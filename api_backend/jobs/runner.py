@@ -1,0 +1,132 @@
+"""Runs one job inside a worker: claim it, analyse the video, store the outputs, record the end.
+
+Kept free of Celery so the same code path is exercised by the task and by tests.
+"""
+
+from __future__ import annotations
+
+import logging
+import mimetypes
+import socket
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+from shadow_trainer.pipeline import AnalysisResult, analyze_video
+
+from api_backend.celery_app import GPU_QUEUE
+from api_backend.db.engine import session_scope
+from api_backend.jobs import repository
+from api_backend.jobs.models import Job, JobStatus, utcnow
+from api_backend.jobs.progress import JobProgress
+from api_backend.settings import get_settings
+from api_backend.storage import get_storage
+from shadow_trainer.errors import AnalysisCancelled, AnalysisError
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ClaimedJob:
+    id: uuid.UUID
+    input_key: str
+    input_filename: str
+    model: str
+    queue: str
+
+
+def output_key(job_id: uuid.UUID, name: str) -> str:
+    return f"jobs/{job_id}/outputs/{name}"
+
+
+def claim(job_id: uuid.UUID) -> ClaimedJob | None:
+    """Mark the job running; None when there is nothing to do (ended, cancelled, or unknown)."""
+    with session_scope() as session:
+        job = session.get(Job, job_id, with_for_update=True)
+        if job is None:
+            log.warning("job %s not found; dropping its message", job_id)
+            return None
+        if job.job_status.is_terminal:
+            return None  # e.g. redelivered after it already finished, or cancelled while queued
+        if job.cancel_requested:
+            repository.finish_job(session, job_id, JobStatus.cancelled, stage="cancelled")
+            return None
+        job.status = JobStatus.running.value
+        job.stage = "starting"
+        job.started_at = job.started_at or utcnow()
+        job.attempts += 1
+        job.worker = socket.gethostname()
+        job.error_code = job.error_message = None
+        return ClaimedJob(job.id, job.input_key, job.input_filename, job.model, job.queue)
+
+
+def run_job(job_id: uuid.UUID) -> None:
+    """Run the job to a terminal state. Transient infrastructure errors propagate for a retry."""
+    claimed = claim(job_id)
+    if claimed is None:
+        return
+    progress = JobProgress(job_id)
+    started = time.monotonic()
+    try:
+        with tempfile.TemporaryDirectory(prefix=f"job-{job_id}-") as tmp:
+            outputs = _analyse(claimed, Path(tmp), progress)
+            progress.report("uploading", 0.99)
+            _store_outputs(claimed.id, outputs.outputs)
+    except AnalysisCancelled:
+        _end(job_id, JobStatus.cancelled, stage="cancelled")
+        return
+    except AnalysisError as exc:
+        _end(job_id, JobStatus.failed, stage="failed", error_code=exc.code, error_message=exc.message)
+        return
+    timings = {
+        "total_s": round(time.monotonic() - started, 3),
+        "stages_s": outputs.stage_seconds,
+        "frames_per_second": outputs.frames_per_second,
+    }
+    _end(
+        job_id,
+        JobStatus.succeeded,
+        stage="done",
+        progress=1.0,
+        output_keys={name: output_key(job_id, name) for name in outputs.outputs},
+        timings=timings,
+    )
+
+
+def _analyse(job: ClaimedJob, workdir: Path, progress: JobProgress) -> AnalysisResult:
+    settings = get_settings()
+    storage = get_storage()
+    video = storage.local_path(job.input_key)
+    if video is None:
+        progress.report("downloading", 0.0)
+        video = workdir / ("input" + Path(job.input_key).suffix)
+        storage.get_file(job.input_key, video)
+    return analyze_video(
+        video,
+        workdir / "outputs",
+        model=job.model,
+        device="gpu" if job.queue == GPU_QUEUE else "cpu",
+        model_dir=settings.model_dir,
+        progress=progress.report,
+        should_cancel=progress.should_cancel,
+    )
+
+
+def _store_outputs(job_id: uuid.UUID, outputs: dict[str, Path]) -> None:
+    storage = get_storage()
+    for name, path in outputs.items():
+        content_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
+        storage.put_file(output_key(job_id, name), path, content_type, move=True)
+
+
+def _end(job_id: uuid.UUID, status: JobStatus, **values: object) -> None:
+    with session_scope() as session:
+        repository.finish_job(session, job_id, status, **values)
+    log.info("job %s %s", job_id, status.value)
+
+
+def fail_job(job_id: uuid.UUID, code: str, message: str) -> None:
+    """Record a failure that happened outside the analysis (retries exhausted, time limit)."""
+    _end(job_id, JobStatus.failed, stage="failed", error_code=code, error_message=message)

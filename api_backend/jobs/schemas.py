@@ -1,0 +1,55 @@
+"""Request and response bodies of the jobs API."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Literal
+
+from pydantic import AnyHttpUrl, BaseModel, Field
+
+from api_backend.jobs.models import JobStatus
+
+
+class JobOptions(BaseModel):
+    """The form fields sent with the video."""
+
+    model: str = Field(default="", max_length=64, pattern=r"^[A-Za-z0-9._-]*$")
+    device: Literal["auto", "cpu", "gpu"] = "auto"
+    callback_url: AnyHttpUrl | None = None
+
+
+class JobErrorOut(BaseModel):
+    code: str
+    message: str
+
+
+class VideoOut(BaseModel):
+    fps: float
+    frames: int
+    width: int
+    height: int
+    duration: float
+
+
+class JobOut(BaseModel):
+    id: uuid.UUID
+    status: JobStatus
+    progress: float
+    stage: str
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    error: JobErrorOut | None
+    outputs: dict[str, str] = Field(description="output name → download URL (only once succeeded)")
+    video: VideoOut | None
+    model: str
+    device: str
+    queue: str
+    filename: str
+    size: int
+
+
+class JobPage(BaseModel):
+    items: list[JobOut]
+    next_cursor: str | None = Field(description="pass as `cursor` to get the next (older) page")

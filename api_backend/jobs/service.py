@@ -1,0 +1,165 @@
+"""Job use cases: create (probe, store, commit, then enqueue), read, list, cancel."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import logging
+import uuid
+from datetime import datetime
+from pathlib import Path
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
+
+from api_backend.errors import ApiError
+from api_backend.jobs import repository
+from api_backend.jobs.models import Job, JobStatus, utcnow
+from api_backend.jobs.routing import choose_queue
+from api_backend.jobs.schemas import JobErrorOut, JobOptions, JobOut, VideoOut
+from api_backend.jobs.upload import ReceivedUpload
+from api_backend.settings import Settings
+from api_backend.storage import Storage
+from shadow_trainer.errors import InvalidVideoError
+from shadow_trainer.video import VideoInfo, probe_video
+
+log = logging.getLogger(__name__)
+
+
+def input_key(job_id: uuid.UUID, filename: str) -> str:
+    suffix = Path(filename).suffix.lower()
+    if not suffix[1:].isalnum() or len(suffix) > 6:
+        suffix = ".bin"
+    return f"jobs/{job_id}/input{suffix}"
+
+
+async def probe_upload(upload: ReceivedUpload) -> VideoInfo:
+    assert upload.path is not None
+    try:
+        return await run_in_threadpool(probe_video, upload.path)
+    except InvalidVideoError as exc:
+        raise ApiError(422, exc.code, exc.message) from exc
+
+
+async def create_job(
+    session: Session,
+    storage: Storage,
+    settings: Settings,
+    *,
+    owner: str,
+    upload: ReceivedUpload,
+    options: JobOptions,
+    idempotency_key: str | None,
+) -> tuple[Job, bool]:
+    """Store the upload and commit the job row, then enqueue. Returns (job, created)."""
+    if idempotency_key and (existing := repository.get_by_idempotency_key(session, owner, idempotency_key)):
+        return existing, False
+    video = await probe_upload(upload)
+    job_id = uuid.uuid4()
+    job = Job(
+        id=job_id,
+        owner=owner,
+        idempotency_key=idempotency_key,
+        model=options.model or settings.default_model,
+        device=options.device,
+        queue=choose_queue(session, options.device, 3 * settings.worker_heartbeat_s),
+        callback_url=str(options.callback_url) if options.callback_url else None,
+        options=options.model_dump(mode="json"),
+        input_key=input_key(job_id, upload.filename),
+        input_filename=upload.filename,
+        input_size=upload.size,
+        input_content_type=upload.content_type,
+        video=video.as_dict(),
+        output_keys={},
+        timings={},
+    )
+    assert upload.path is not None
+    await run_in_threadpool(storage.put_file, job.input_key, upload.path, upload.content_type, move=True)
+    session.add(job)
+    try:
+        session.commit()
+    except IntegrityError:
+        # Two requests with the same Idempotency-Key raced: the other one won.
+        session.rollback()
+        await run_in_threadpool(storage.delete_prefix, f"jobs/{job_id}/")
+        existing = repository.get_by_idempotency_key(session, owner, idempotency_key or "")
+        if existing is None:
+            raise
+        return existing, False
+    enqueue(session, job)
+    return job, True
+
+
+def enqueue(session: Session, job: Job) -> None:
+    """Send the task only after the row is committed, so a fast worker always finds it."""
+    from api_backend.jobs.tasks import analyze_job
+
+    try:
+        result = analyze_job.apply_async(
+            args=[str(job.id)],
+            queue=job.queue,
+            retry=True,
+            retry_policy={"max_retries": 3, "interval_start": 0.2},
+        )
+    except Exception as exc:
+        log.exception("could not enqueue job %s", job.id)
+        repository.finish_job(
+            session, job.id, JobStatus.failed, stage="failed", error_code="enqueue_failed",
+            error_message="the job queue is unreachable; please retry later",
+        )  # fmt: skip
+        session.commit()
+        raise ApiError(503, "queue_unavailable", "the job queue is unreachable; please retry later") from exc
+    job.celery_task_id = result.id
+    session.commit()
+
+
+def cancel_job(session: Session, job: Job) -> Job:
+    """Queued jobs end at once; running jobs stop at the worker's next cancellation check."""
+    if job.job_status.is_terminal:
+        raise ApiError(409, "job_finished", f"the job already ended ({job.status})")
+    job.cancel_requested = True
+    if job.status == JobStatus.queued.value:
+        job.status, job.stage, job.finished_at = JobStatus.cancelled.value, "cancelled", utcnow()
+    session.commit()
+    session.refresh(job)
+    return job
+
+
+def encode_cursor(job: Job) -> str:
+    raw = json.dumps([job.created_at.isoformat(), str(job.id)]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        created_at, job_id = json.loads(base64.urlsafe_b64decode(padded))
+        return datetime.fromisoformat(created_at), uuid.UUID(job_id)
+    except (ValueError, TypeError, binascii.Error, json.JSONDecodeError) as exc:
+        raise ApiError(400, "invalid_cursor", "the cursor is not one this API returned") from exc
+
+
+def to_out(job: Job, base_url: str) -> JobOut:
+    error = JobErrorOut(code=job.error_code, message=job.error_message or "") if job.error_code else None
+    outputs = {}
+    if job.status == JobStatus.succeeded.value:
+        outputs = {name: f"{base_url}api/v1/jobs/{job.id}/outputs/{name}" for name in job.output_keys}
+    return JobOut(
+        id=job.id,
+        status=JobStatus(job.status),
+        progress=job.progress,
+        stage=job.stage,
+        created_at=job.created_at,
+        started_at=job.started_at,
+        finished_at=job.finished_at,
+        error=error,
+        outputs=outputs,
+        video=VideoOut(**job.video) if job.video else None,
+        model=job.model,
+        device=job.device,
+        queue=job.queue,
+        filename=job.input_filename,
+        size=job.input_size,
+    )

@@ -1,0 +1,45 @@
+"""Celery tasks for jobs. Transient failures (storage, database, broker hiccups) are retried
+with exponential backoff; anything about the video itself fails the job with a clear code."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+
+from celery import Task
+from celery.exceptions import SoftTimeLimitExceeded
+from sqlalchemy.exc import OperationalError
+
+from api_backend.celery_app import celery_app
+from api_backend.jobs.runner import fail_job, run_job
+from api_backend.settings import get_settings
+from api_backend.storage import StorageError
+
+log = logging.getLogger(__name__)
+
+TRANSIENT_ERRORS = (StorageError, OperationalError, ConnectionError, TimeoutError)
+ANALYZE_TASK = "shadow_trainer.analyze_job"
+
+
+@celery_app.task(bind=True, name=ANALYZE_TASK, max_retries=None)
+def analyze_job(self: Task, job_id: str) -> None:
+    settings = get_settings()
+    job_uuid = uuid.UUID(job_id)
+    try:
+        run_job(job_uuid)
+    except SoftTimeLimitExceeded:
+        fail_job(
+            job_uuid, "time_limit_exceeded", f"analysis took longer than {settings.job_soft_time_limit_s} s"
+        )
+    except TRANSIENT_ERRORS as exc:
+        retries = self.request.retries
+        if retries >= settings.job_max_retries:
+            log.exception("job %s: giving up after %d retries", job_id, retries)
+            fail_job(job_uuid, "transient_failure", f"infrastructure error after {retries} retries: {exc}")
+            return
+        countdown = settings.job_retry_backoff_s * 2**retries
+        log.warning("job %s: transient error (%s), retry %d in %d s", job_id, exc, retries + 1, countdown)
+        raise self.retry(exc=exc, countdown=countdown) from exc
+    except Exception as exc:
+        log.exception("job %s crashed", job_id)
+        fail_job(job_uuid, "internal_error", f"unexpected error in the worker: {type(exc).__name__}: {exc}")

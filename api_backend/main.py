@@ -1,0 +1,52 @@
+"""The FastAPI application."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+
+from api_backend.errors import install_error_handlers
+from api_backend.health.endpoints import router as health_router
+from api_backend.jobs.endpoints import router as jobs_router
+from api_backend.metrics import install_metrics
+from api_backend.settings import get_settings
+from api_backend.storage import get_storage
+from api_backend.storage.s3 import S3Storage
+
+log = logging.getLogger(__name__)
+
+
+@asynccontextmanager
+async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+    storage = get_storage()
+    if isinstance(storage, S3Storage):
+        try:
+            storage.ensure_bucket()
+        except Exception as exc:  # S3 down at start: serve anyway, /health/detailed shows it
+            log.warning("could not ensure bucket %s: %s", storage.bucket, exc)
+    yield
+
+
+def create_app() -> FastAPI:
+    settings = get_settings()
+    app = FastAPI(
+        title="Shadow Trainer",
+        version="0.1.0",
+        description="Upload boxing videos; get pose keypoints, punches, a summary and an annotated video.",
+        lifespan=lifespan,
+    )
+    install_error_handlers(app)
+    install_metrics(app)
+    if settings.allowed_origins:
+        app.add_middleware(CORSMiddleware, allow_origins=settings.allowed_origins, allow_methods=["*"],
+                           allow_headers=["*"])  # fmt: skip
+    app.include_router(jobs_router)
+    app.include_router(health_router)
+    return app
+
+
+app = create_app()

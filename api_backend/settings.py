@@ -1,0 +1,110 @@
+"""One place for configuration: environment variables (or a `.env` file) → a typed `Settings`.
+
+With nothing set, everything points at the embedded default: SQLite, a local folder and a
+server-less Celery transport under `DATA_DIR`. Setting `DATABASE_URL`, `REDIS_URL` /
+`CELERY_BROKER_URL` and `S3_BUCKET` switches to PostgreSQL, Redis and S3 with the same code.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_SECRET = "change-me-in-production"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    environment: Literal["development", "test", "production"] = "development"
+    data_dir: Path = Path("data")
+    secret_key: str = DEFAULT_SECRET
+
+    database_url: str | None = None
+    redis_url: str | None = None
+    celery_broker_url: str | None = None
+
+    storage_backend: Literal["auto", "local", "s3"] = "auto"
+    s3_bucket: str | None = None
+    s3_endpoint_url: str | None = None
+    s3_public_endpoint_url: str | None = None
+    s3_region: str = "us-east-1"
+    s3_access_key_id: str | None = None
+    s3_secret_access_key: str | None = None
+    s3_multipart_chunk_mb: int = Field(default=16, ge=5)
+    download_url_expires_s: int = Field(default=3600, ge=60)
+
+    max_upload_mb: int = Field(default=2048, ge=1)
+    allowed_origins: list[str] = []
+
+    model_dir: Path | None = None
+    default_model: str = "yolo11n-pose"
+
+    job_soft_time_limit_s: int = Field(default=3600, ge=10)
+    job_time_limit_s: int = Field(default=3900, ge=20)
+    job_max_retries: int = Field(default=5, ge=0)
+    job_retry_backoff_s: int = Field(default=5, ge=1)
+    worker_heartbeat_s: float = Field(default=10.0, gt=0)
+    worker_concurrency: int = Field(default=1, ge=1)
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+    log_level: str = "info"
+
+    @model_validator(mode="after")
+    def _refuse_default_secret_outside_development(self) -> Settings:
+        if self.environment == "production" and self.secret_key == DEFAULT_SECRET:
+            raise ValueError("SECRET_KEY must be set to a private value when ENVIRONMENT=production")
+        if self.job_time_limit_s <= self.job_soft_time_limit_s:
+            raise ValueError("JOB_TIME_LIMIT_S must be larger than JOB_SOFT_TIME_LIMIT_S")
+        return self
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return normalise_database_url(self.database_url)
+        return f"sqlite:///{(self.data_dir / 'shadow_trainer.db').resolve()}"
+
+    @property
+    def resolved_broker_url(self) -> str:
+        if self.celery_broker_url:
+            return self.celery_broker_url
+        if self.redis_url:
+            return self.redis_url
+        # Server-less transport: a SQLite file that the API and every local worker share.
+        return f"sqla+sqlite:///{(self.data_dir / 'broker.db').resolve()}"
+
+    @property
+    def resolved_storage_backend(self) -> Literal["local", "s3"]:
+        if self.storage_backend == "auto":
+            return "s3" if self.s3_bucket else "local"
+        return self.storage_backend
+
+    @property
+    def storage_dir(self) -> Path:
+        return (self.data_dir / "storage").resolve()
+
+    @property
+    def upload_tmp_dir(self) -> Path:
+        return (self.data_dir / "tmp").resolve()
+
+    @property
+    def max_upload_bytes(self) -> int:
+        return self.max_upload_mb * 1024 * 1024
+
+
+def normalise_database_url(url: str) -> str:
+    """Accept the usual `postgres://` / `postgresql://` forms and use the psycopg 3 driver."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,1 @@
+"""Worker registry: which workers are alive and which queues they consume."""

@@ -1,0 +1,61 @@
+"""A worker's heartbeat thread, hooked into Celery's worker start and stop signals."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any
+
+from celery.signals import celeryd_after_setup, worker_shutdown
+
+from api_backend.db.engine import session_scope
+from api_backend.settings import get_settings
+from api_backend.workers.registry import record_heartbeat, remove_worker
+
+log = logging.getLogger(__name__)
+_stop = threading.Event()
+_state: dict[str, Any] = {}
+
+
+def cuda_available() -> bool:
+    try:
+        import torch
+
+        return bool(torch.cuda.is_available())
+    except Exception:  # torch missing or broken CUDA install: treat as no GPU
+        return False
+
+
+def _beat(hostname: str, queues: list[str], has_gpu: bool, interval_s: float) -> None:
+    while not _stop.is_set():
+        try:
+            with session_scope() as session:
+                record_heartbeat(session, hostname, queues, has_gpu)
+        except Exception as exc:  # database briefly down: keep beating, never kill the worker
+            log.warning("heartbeat failed: %s", exc)
+        _stop.wait(interval_s)
+
+
+@celeryd_after_setup.connect
+def start_heartbeat(sender: str, instance: Any, **_: Any) -> None:
+    queues = sorted(instance.app.amqp.queues.consume_from or {})
+    _state["hostname"] = sender
+    thread = threading.Thread(
+        target=_beat,
+        args=(sender, queues, cuda_available(), get_settings().worker_heartbeat_s),
+        name="heartbeat",
+        daemon=True,
+    )
+    thread.start()
+
+
+@worker_shutdown.connect
+def stop_heartbeat(**_: Any) -> None:
+    _stop.set()
+    hostname = _state.get("hostname")
+    if hostname:
+        try:
+            with session_scope() as session:
+                remove_worker(session, hostname)
+        except Exception as exc:
+            log.warning("could not deregister worker %s: %s", hostname, exc)
