@@ -1,0 +1,97 @@
+"""Shared fixtures: real footage, real servers, and the service running as real processes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import pytest
+
+from tests.support.services import S3_ACCESS_KEY, S3_SECRET_KEY, create_bucket, postgres_database, redis_server, s3_server
+from tests.support.stack import ServiceStack
+
+VTEST = Path("/usr/share/doc/opencv-doc/examples/data/vtest.avi")
+
+
+def cut_clip(source: Path, destination: Path, frames: int) -> Path:
+    """Re-encode the first `frames` frames of real footage to H.264 MP4 with PyAV."""
+    with av.open(str(source)) as src, av.open(str(destination), "w") as dst:
+        in_stream = src.streams.video[0]
+        rate = Fraction(in_stream.average_rate or 10).limit_denominator(1000)
+        out = dst.add_stream("libx264", rate=rate)
+        out.width, out.height, out.pix_fmt = in_stream.width, in_stream.height, "yuv420p"
+        for index, frame in enumerate(src.decode(in_stream)):
+            if index >= frames:
+                break
+            for packet in out.encode(frame.reformat(format="yuv420p")):
+                dst.mux(packet)
+        for packet in out.encode():
+            dst.mux(packet)
+    return destination
+
+
+@pytest.fixture(scope="session")
+def real_clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Two seconds of real footage of people walking (Debian opencv-doc's vtest.avi)."""
+    assert VTEST.exists(), "install Debian's opencv-doc for the real test footage"
+    return cut_clip(VTEST, tmp_path_factory.mktemp("clips") / "people.mp4", frames=20)
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with s3_server(tmp_path_factory.mktemp("s3")) as endpoint:
+        yield endpoint
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with redis_server(tmp_path_factory.mktemp("redis")) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    with postgres_database() as url:
+        yield url
+
+
+def s3_env(endpoint: str, bucket: str) -> dict[str, str]:
+    return {
+        "S3_BUCKET": bucket,
+        "S3_ENDPOINT_URL": endpoint,
+        "S3_ACCESS_KEY_ID": S3_ACCESS_KEY,
+        "S3_SECRET_ACCESS_KEY": S3_SECRET_KEY,
+    }
+
+
+@pytest.fixture(scope="session")
+def distributed_stack(
+    tmp_path_factory: pytest.TempPathFactory, postgres_url: str, redis_url: str, s3_endpoint: str
+) -> Iterator[ServiceStack]:
+    """PostgreSQL + Redis + S3, API and one CPU worker as separate processes."""
+    env = {"DATABASE_URL": postgres_url, "REDIS_URL": redis_url, **s3_env(s3_endpoint, create_bucket(s3_endpoint))}
+    stack = ServiceStack("distributed", tmp_path_factory.mktemp("distributed"), env)
+    try:
+        stack.migrate()
+        stack.start_api()
+        stack.start_worker()
+        stack.wait_for_workers()
+        yield stack
+    finally:
+        stack.stop_all()
+
+
+@pytest.fixture(scope="session")
+def embedded_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServiceStack]:
+    """No servers: SQLite, a local folder, and the SQLite-backed Celery transport."""
+    stack = ServiceStack("embedded", tmp_path_factory.mktemp("embedded"), {})
+    try:
+        stack.migrate()
+        stack.start_api()
+        stack.start_worker()
+        stack.wait_for_workers()
+        yield stack
+    finally:
+        stack.stop_all()
