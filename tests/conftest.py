@@ -9,7 +9,14 @@ from pathlib import Path
 import av
 import pytest
 
-from tests.support.services import S3_ACCESS_KEY, S3_SECRET_KEY, create_bucket, postgres_database, redis_server, s3_server
+from tests.support.services import (
+    S3_ACCESS_KEY,
+    S3_SECRET_KEY,
+    create_bucket,
+    postgres_database,
+    redis_server,
+    s3_server,
+)
 from tests.support.stack import ServiceStack
 
 VTEST = Path("/usr/share/doc/opencv-doc/examples/data/vtest.avi")
@@ -37,6 +44,12 @@ def real_clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Two seconds of real footage of people walking (Debian opencv-doc's vtest.avi)."""
     assert VTEST.exists(), "install Debian's opencv-doc for the real test footage"
     return cut_clip(VTEST, tmp_path_factory.mktemp("clips") / "people.mp4", frames=20)
+
+
+@pytest.fixture(scope="session")
+def long_clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Long enough (300 frames) that a job is still running when the test cancels it."""
+    return cut_clip(VTEST, tmp_path_factory.mktemp("clips") / "long.mp4", frames=300)
 
 
 @pytest.fixture(scope="session")
@@ -71,8 +84,12 @@ def distributed_stack(
     tmp_path_factory: pytest.TempPathFactory, postgres_url: str, redis_url: str, s3_endpoint: str
 ) -> Iterator[ServiceStack]:
     """PostgreSQL + Redis + S3, API and one CPU worker as separate processes."""
-    env = {"DATABASE_URL": postgres_url, "REDIS_URL": redis_url, **s3_env(s3_endpoint, create_bucket(s3_endpoint))}
-    stack = ServiceStack("distributed", tmp_path_factory.mktemp("distributed"), env)
+    env = {
+        "DATABASE_URL": postgres_url,
+        "REDIS_URL": redis_url,
+        **s3_env(s3_endpoint, create_bucket(s3_endpoint)),
+    }
+    stack = ServiceStack("distributed", tmp_path_factory.mktemp("distributed"), {**env, "MAX_UPLOAD_MB": "8"})
     try:
         stack.migrate()
         stack.start_api()
@@ -85,13 +102,17 @@ def distributed_stack(
 
 @pytest.fixture(scope="session")
 def embedded_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServiceStack]:
-    """No servers: SQLite, a local folder, and the SQLite-backed Celery transport."""
-    stack = ServiceStack("embedded", tmp_path_factory.mktemp("embedded"), {})
+    """`shadow-trainer serve` with no settings: SQLite, a local folder, the SQLite Celery transport."""
+    stack = ServiceStack("embedded", tmp_path_factory.mktemp("embedded"), {"MAX_UPLOAD_MB": "8"})
     try:
-        stack.migrate()
-        stack.start_api()
-        stack.start_worker()
+        stack.start_embedded()
         stack.wait_for_workers()
         yield stack
     finally:
         stack.stop_all()
+
+
+@pytest.fixture(params=["embedded", "distributed"])
+def stack(request: pytest.FixtureRequest) -> ServiceStack:
+    """The same tests run on the embedded default and on PostgreSQL + Redis + S3."""
+    return request.getfixturevalue(f"{request.param}_stack")  # type: ignore[no-any-return]

@@ -6,6 +6,7 @@ Each is started here when the test run needs it (or taken from TEST_* variables)
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import socket
@@ -55,7 +56,19 @@ def redis_server(tmp: Path) -> Iterator[str]:
     assert binary, "redis-server is not installed (apt-get install redis-server)"
     port = free_port()
     process = subprocess.Popen(
-        [binary, "--bind", "127.0.0.1", "--port", str(port), "--save", "", "--appendonly", "no", "--dir", str(tmp)],
+        [
+            binary,
+            "--bind",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(tmp),
+        ],
         stdout=subprocess.DEVNULL,
     )
     try:
@@ -105,10 +118,12 @@ def weed_binary() -> str:
 
 
 def write_s3_identities(path: Path) -> None:
-    path.write_text(
-        '{"identities":[{"name":"admin","credentials":[{"accessKey":"%s","secretKey":"%s"}],'
-        '"actions":["Admin","Read","Write","List","Tagging"]}]}' % (S3_ACCESS_KEY, S3_SECRET_KEY)
-    )
+    identity = {
+        "name": "admin",
+        "credentials": [{"accessKey": S3_ACCESS_KEY, "secretKey": S3_SECRET_KEY}],
+        "actions": ["Admin", "Read", "Write", "List", "Tagging"],
+    }
+    path.write_text(json.dumps({"identities": [identity]}))
 
 
 @contextmanager
@@ -123,7 +138,8 @@ def s3_server(tmp: Path) -> Iterator[str]:
     (tmp / "data").mkdir(exist_ok=True)
     log = (tmp / "weed.log").open("wb")
     process = subprocess.Popen(
-        [weed_binary(), "mini", f"-dir={tmp / 'data'}", "-ip=127.0.0.1", "-ip.bind=127.0.0.1", f"-s3.config={config}"],
+        [weed_binary(), "mini", f"-dir={tmp / 'data'}", "-ip=127.0.0.1", "-ip.bind=127.0.0.1",
+         f"-s3.config={config}"],
         stdout=log, stderr=subprocess.STDOUT,
     )  # fmt: skip
     try:

@@ -61,6 +61,16 @@ class ServiceStack:
         wait_until(lambda: httpx.get(f"{self.base_url}/health/live", timeout=1).status_code == 200, 60, "API")
         return self.base_url
 
+    def start_embedded(self, label: str = "serve") -> str:
+        """The README's first command: `shadow-trainer serve` runs the API and a local worker."""
+        self.port = free_port()
+        self.base_url = f"http://127.0.0.1:{self.port}"
+        self._spawn(label, [sys.executable, "-m", "api_backend.cli", "serve", "--port", str(self.port)])
+        wait_until(
+            lambda: httpx.get(f"{self.base_url}/health/live", timeout=1).status_code == 200, 90, "serve"
+        )
+        return self.base_url
+
     def start_worker(self, label: str = "worker", queues: str = "cpu", concurrency: int = 1) -> None:
         self._spawn(label, [sys.executable, "-m", "api_backend.cli", "worker", "--queues", queues,
                             "--concurrency", str(concurrency), "--loglevel", "info"])  # fmt: skip
