@@ -1,0 +1,57 @@
+"""Writing browser-playable H.264: yuv420p, ``moov`` before ``mdat`` (faststart), via PyAV's libx264."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import av.container
+import numpy as np
+
+# 1/90000 s is the MPEG clock: fine enough to keep variable-frame-rate timestamps exact.
+_TIME_BASE = Fraction(1, 90000)
+PRESET = "ultrafast"  # measured here: 4.9 ms/frame at 768×576 vs 10.6 for veryfast; files ~3× bigger
+CRF = "23"
+
+
+class H264Writer:
+    def __init__(self, path: Path, *, width: int, height: int, fps: float, threads: int = 0) -> None:
+        self.path = path
+        self._container: av.container.OutputContainer = av.open(
+            str(path), mode="w", format="mp4", options={"movflags": "+faststart"}
+        )
+        rate = Fraction(fps).limit_denominator(1001)
+        self._stream = self._container.add_stream("libx264", rate=rate)
+        self._stream.width = width
+        self._stream.height = height
+        self._stream.pix_fmt = "yuv420p"
+        self._stream.time_base = _TIME_BASE
+        self._stream.codec_context.thread_count = threads
+        self._stream.codec_context.options = {
+            "preset": PRESET,
+            "crf": CRF,
+            "profile": "high",
+            "movflags": "+faststart",
+        }
+        self._last_pts = -1
+        self.frames = 0
+
+    def write(self, yuv: np.ndarray, t: float) -> None:
+        """Encode one packed yuv420p frame shown at ``t`` seconds."""
+        frame = av.VideoFrame.from_ndarray(yuv, format="yuv420p")
+        # Duplicate or backwards timestamps (broken VFR files) would make the muxer fail.
+        pts = max(round(t / _TIME_BASE), self._last_pts + 1)
+        frame.pts, frame.time_base = pts, _TIME_BASE
+        self._last_pts = pts
+        for packet in self._stream.encode(frame):
+            self._container.mux(packet)
+        self.frames += 1
+
+    def close(self) -> None:
+        for packet in self._stream.encode():
+            self._container.mux(packet)
+        self._container.close()
+
+    def abort(self) -> None:
+        self._container.close()

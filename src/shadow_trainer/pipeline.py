@@ -1,0 +1,180 @@
+"""``analyze_video``: one video in, the four job outputs out.
+
+1. probe + load the pose model;
+2. pose pass (decode ‖ inference ‖ tracking/keypoints.json, see ``pose_pass``);
+3. punch classification of the main boxer;
+4. render pass (decode ‖ draw ‖ encode, see ``render_pass``), punches.json, summary.json;
+then everything is moved from a staging folder into ``out_dir`` at once.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from shadow_trainer.errors import AnalysisError
+from shadow_trainer.keypoint_names import KEYPOINT_NAMES
+from shadow_trainer.keypoints_writer import frame_json, person_json
+from shadow_trainer.outputs import publish, staging_dir
+from shadow_trainer.pose import PoseEstimator, load_pose_estimator
+from shadow_trainer.pose_log import BOX, FRAME, KEYPOINTS, SCORE, PoseLog
+from shadow_trainer.pose_pass import PosePassResult, run_pose_pass
+from shadow_trainer.progress import Progress
+from shadow_trainer.render_pass import render_annotated
+from shadow_trainer.summary import build_summary
+from shadow_trainer.video import VideoInfo, probe_video
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class AnalysisResult:
+    video: VideoInfo
+    outputs: dict[str, Path]
+    summary: dict[str, Any]
+    frames_per_second: float
+    stage_seconds: dict[str, float]
+
+
+class _StageClock:
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+
+    @contextmanager
+    def __call__(self, name: str) -> Iterator[None]:
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.seconds[name] = round(self.seconds.get(name, 0.0) + time.perf_counter() - start, 4)
+
+
+def main_boxer_document(info: VideoInfo, pose: PosePassResult, log_: PoseLog) -> dict[str, Any]:
+    """keypoints.json restricted to the main boxer: what the punch classifier needs, smaller."""
+    people: dict[int, dict[str, Any]] = {}
+    if pose.main_track is not None:
+        for row in log_.track_rows(pose.main_track):
+            people[int(row[FRAME])] = person_json(
+                pose.main_track, row[BOX], float(row[SCORE]), row[KEYPOINTS].reshape(-1, 3)
+            )
+    frames = [frame_json(i, t, [people[i]] if i in people else []) for i, t in enumerate(pose.timestamps)]
+    return {
+        "fps": info.fps,
+        "width": info.width,
+        "height": info.height,
+        "frame_count": pose.frames,
+        "keypoint_names": list(KEYPOINT_NAMES),
+        "frames": frames,
+    }
+
+
+def _classify(
+    doc: dict[str, Any], main_track: int | None, duration: float
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    from shadow_trainer.punches import classify_keypoints, summarize_punches
+
+    punches = classify_keypoints(doc, track_id=main_track)
+    return punches, summarize_punches(punches, duration_s=duration)
+
+
+def _write_json(path: Path, doc: dict[str, Any]) -> None:
+    path.write_text(json.dumps(doc, indent=None, separators=(",", ":")), encoding="utf-8")
+
+
+def _analyze(
+    video: Path, info: VideoInfo, estimator: PoseEstimator, work: Path, progress: Progress, clock: _StageClock
+) -> tuple[dict[str, Any], int]:
+    progress.stage("analyzing")
+    with clock("analyzing"):
+        pose = run_pose_pass(
+            video,
+            info,
+            estimator,
+            keypoints_path=work / "keypoints.json",
+            pose_log_path=work / "pose.log",
+            progress=progress,
+        )
+    progress.stage("classifying")
+    pose_log = PoseLog(work / "pose.log")
+    duration = pose.timestamps[-1] + 1 / info.fps if pose.frames else 0.0
+    with clock("classifying"):
+        punches, punch_summary = _classify(
+            main_boxer_document(info, pose, pose_log), pose.main_track, duration
+        )
+    progress.stage("writing")
+    with clock("writing"):
+        render_annotated(
+            video,
+            info,
+            frames=pose.frames,
+            pose_log=pose_log,
+            main_track=pose.main_track,
+            punches=punches["punches"],
+            out_path=work / "annotated.mp4",
+            progress=progress,
+        )
+        _write_json(work / "punches.json", punches)
+    elapsed = sum(clock.seconds.get(s, 0.0) for s in ("analyzing", "classifying", "writing"))
+    summary = build_summary(
+        punch_summary,
+        video=info,
+        duration=duration,
+        model=estimator.model,
+        runtime=estimator.runtime.name,
+        device=estimator.runtime.device,
+        frames_analyzed=pose.frames,
+        processing_fps=pose.frames / elapsed if elapsed > 0 else 0.0,
+        main_track_id=pose.main_track,
+        people_tracked=pose.people_tracked,
+        decode_error=pose.decode_error,
+    )
+    _write_json(work / "summary.json", summary)
+    return summary, pose.frames
+
+
+def analyze_video(
+    video: Path,
+    out_dir: Path,
+    *,
+    model: str = "yolo11n-pose",
+    device: str = "auto",
+    model_dir: Path | None = None,
+    progress: Callable[[str, float], None] | None = None,
+    should_cancel: Callable[[], bool] | None = None,
+) -> AnalysisResult:
+    """Analyse ``video`` and write annotated.mp4, keypoints.json, punches.json, summary.json to ``out_dir``.
+
+    Raises ``InvalidVideoError``, ``ModelNotFoundError``, ``AnalysisCancelled`` or
+    ``AnalysisError`` (codes ``gpu_unavailable``, ``analysis_failed``...); then ``out_dir`` gets nothing.
+    """
+    video, out_dir = Path(video), Path(out_dir)
+    reporter = Progress(progress, should_cancel)
+    clock = _StageClock()
+    reporter.stage("loading_model")
+    with clock("loading_model"):
+        info = probe_video(video)
+        estimator = load_pose_estimator(model, device=device, model_dir=model_dir)
+    reporter.check_cancel()
+    try:
+        with staging_dir(out_dir) as work:
+            summary, frames = _analyze(video, info, estimator, work, reporter, clock)
+            outputs = publish(work, out_dir)
+    except AnalysisError:
+        raise
+    except Exception as exc:  # the service shows ``code: message``; keep the cause chained for logs
+        log.exception("analysis of %s failed", video.name)
+        raise AnalysisError(f"{type(exc).__name__}: {exc}", code="analysis_failed") from exc
+    reporter.stage("done")
+    return AnalysisResult(
+        video=info,
+        outputs=outputs,
+        summary=summary,
+        frames_per_second=float(summary["processing_fps"]),
+        stage_seconds=dict(clock.seconds),
+    )

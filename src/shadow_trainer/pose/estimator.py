@@ -1,0 +1,98 @@
+"""Choosing a runtime for a device request and running pose estimation on images."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+
+from shadow_trainer.errors import AnalysisError
+from shadow_trainer.pose.detections import PoseDetections
+from shadow_trainer.pose.models import model_folder, resolve_model
+from shadow_trainer.pose.onnx_export import default_cache_dir, exported_onnx
+from shadow_trainer.pose.postprocess import to_detections
+from shadow_trainer.pose.preprocess import Letterbox, letterbox_image
+from shadow_trainer.pose.runtimes import OnnxRuntimePose, PoseRuntime, TorchPose
+
+log = logging.getLogger(__name__)
+
+Device = Literal["auto", "cpu", "gpu"]
+Runtime = Literal["onnx", "torch"]
+IMGSZ = 640
+
+
+def cuda_available() -> bool:
+    """True when torch can use a CUDA GPU; skips importing torch where no NVIDIA driver exists."""
+    if not Path("/proc/driver/nvidia/version").exists() and not Path("/dev/nvidia0").exists():
+        return False
+    import torch
+
+    return bool(torch.cuda.is_available())
+
+
+def choose_runtime(device: str) -> tuple[Runtime, str]:
+    """(runtime, torch device) for a job's ``device``: gpu → torch/CUDA, cpu → ONNX, auto → best."""
+    if device == "cpu":
+        return "onnx", "cpu"
+    if device == "gpu":
+        if not cuda_available():
+            raise AnalysisError(
+                "A GPU was requested but no CUDA device is available here.", code="gpu_unavailable"
+            )
+        return "torch", "cuda"
+    if device == "auto":
+        return ("torch", "cuda") if cuda_available() else ("onnx", "cpu")
+    raise AnalysisError(f"Unknown device {device!r}: use auto, cpu or gpu.", code="invalid_device")
+
+
+@dataclass
+class PoseEstimator:
+    """A model name bound to one runtime; turns letterboxed RGB batches into people."""
+
+    model: str
+    runtime: PoseRuntime
+    imgsz: int = IMGSZ
+
+    @property
+    def batch_size(self) -> int:
+        return self.runtime.batch_size
+
+    def letterbox(self, width: int, height: int) -> Letterbox:
+        return Letterbox.fit(width, height, self.imgsz)
+
+    def estimate_batch(self, inputs: Sequence[np.ndarray], box: Letterbox) -> list[PoseDetections]:
+        """People in each letterboxed RGB input (all of one size), in source pixels."""
+        rows = self.runtime.infer(np.stack(inputs))
+        return [to_detections(r, box) for r in rows]
+
+    def estimate_image(self, bgr: np.ndarray) -> PoseDetections:
+        """People in one BGR image (e.g. from ``cv2.imread``)."""
+        box = self.letterbox(bgr.shape[1], bgr.shape[0])
+        return self.estimate_batch([letterbox_image(bgr, box)], box)[0]
+
+
+def load_pose_estimator(
+    model: str = "yolo11n-pose",
+    *,
+    device: str = "auto",
+    runtime: Runtime | None = None,
+    model_dir: Path | None = None,
+    cache_dir: Path | None = None,
+    imgsz: int = IMGSZ,
+) -> PoseEstimator:
+    """Resolve ``model`` and load it on the runtime ``device`` calls for (or the forced ``runtime``)."""
+    weights = resolve_model(model, model_dir)
+    chosen, torch_device = choose_runtime(device)
+    if runtime == "torch" and chosen == "onnx":
+        torch_device = "cpu"  # torch forced on a CPU machine (tests, comparisons)
+    chosen = runtime or chosen
+    if chosen == "torch":
+        return PoseEstimator(model, TorchPose(weights, torch_device), imgsz)
+    cache = cache_dir or default_cache_dir(weights, model_folder(model_dir))
+    onnx_path = exported_onnx(weights, imgsz=imgsz, cache_dir=cache)
+    log.info("pose model %s on ONNX Runtime (%s)", model, onnx_path)
+    return PoseEstimator(model, OnnxRuntimePose(onnx_path), imgsz)

@@ -1,0 +1,37 @@
+"""Composing ``summary.json``: the punch summary plus what was analysed, and how."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from shadow_trainer.video import VideoInfo
+
+
+def build_summary(
+    punch_summary: dict[str, Any],
+    *,
+    video: VideoInfo,
+    duration: float,
+    model: str,
+    runtime: str,
+    device: str,
+    frames_analyzed: int,
+    processing_fps: float,
+    main_track_id: int | None,
+    people_tracked: int,
+    decode_error: str | None,
+) -> dict[str, Any]:
+    return {
+        **punch_summary,
+        "duration": round(duration, 3),
+        "video": {**video.as_dict(), "rotation": video.rotation, "codec": video.codec},
+        "model": model,
+        "runtime": runtime,
+        "device": device,
+        "frames_analyzed": frames_analyzed,
+        "processing_fps": round(processing_fps, 2),
+        "main_track_id": main_track_id,
+        "people_tracked": people_tracked,
+        # A stream that broke mid-way is analysed up to the break; this says where it stopped.
+        "decode_error": decode_error,
+    }

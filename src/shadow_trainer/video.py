@@ -1,0 +1,213 @@
+"""Reading videos: fast probing and streaming decode with PyAV.
+
+Frames are yielded one at a time (never all held in memory). Rotation metadata (a display
+matrix, as phones write) is applied so that every consumer sees the picture upright, and
+odd dimensions are cropped by one pixel to the even size H.264 yuv420p requires.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import av.container
+import av.video.stream
+import numpy as np
+
+from shadow_trainer.errors import InvalidVideoError
+
+log = logging.getLogger(__name__)
+
+_DEFAULT_FPS = 30.0
+
+
+@dataclass(frozen=True)
+class VideoInfo:
+    """What the service shows about an uploaded video; width/height are the upright size."""
+
+    fps: float
+    frames: int
+    width: int
+    height: int
+    duration: float
+    rotation: int
+    codec: str
+
+    def as_dict(self) -> dict[str, float | int]:
+        return {
+            "fps": self.fps,
+            "frames": self.frames,
+            "width": self.width,
+            "height": self.height,
+            "duration": self.duration,
+        }
+
+
+@dataclass(frozen=True)
+class DecodedFrame:
+    """One decoded (not yet rotated) frame with its position in the video."""
+
+    index: int
+    t: float
+    frame: av.VideoFrame
+
+
+def _open(path: Path) -> av.container.InputContainer:
+    if not path.is_file():
+        raise InvalidVideoError(f"Video file {path.name!r} does not exist.")
+    if path.stat().st_size == 0:
+        raise InvalidVideoError(f"Video file {path.name!r} is empty (0 bytes).")
+    try:
+        return av.open(str(path), mode="r", metadata_errors="ignore")
+    except (av.FFmpegError, UnicodeDecodeError, ValueError) as exc:
+        raise InvalidVideoError(
+            f"{path.name!r} is not a readable video container (is it truncated or not a video?): {exc}"
+        ) from exc
+
+
+def _video_stream(container: av.container.InputContainer, name: str) -> av.video.stream.VideoStream:
+    if not container.streams.video:
+        kinds = sorted({s.type for s in container.streams}) or ["none"]
+        raise InvalidVideoError(f"{name!r} has no video stream (streams found: {', '.join(kinds)}).")
+    return container.streams.video[0]
+
+
+def _fps(stream: av.video.stream.VideoStream) -> float:
+    for rate in (stream.average_rate, stream.guessed_rate, stream.base_rate):
+        if rate and float(rate) > 0 and float(rate) < 1000:
+            return float(rate)
+    return _DEFAULT_FPS
+
+
+def _duration(container: av.container.InputContainer, stream: av.video.stream.VideoStream) -> float:
+    if stream.duration and stream.time_base:
+        return float(stream.duration * stream.time_base)
+    if container.duration:
+        return container.duration / av.time_base
+    return 0.0
+
+
+def _normalise_rotation(degrees: float) -> int:
+    """Clockwise rotation needed to show the frame upright, snapped to a multiple of 90."""
+    return int(round(-degrees / 90.0)) % 4 * 90
+
+
+def _first_frame(
+    container: av.container.InputContainer, stream: av.video.stream.VideoStream, name: str
+) -> av.VideoFrame:
+    try:
+        for frame in container.decode(stream):
+            return frame
+    except av.FFmpegError as exc:
+        raise InvalidVideoError(f"{name!r}: the video stream cannot be decoded: {exc}") from exc
+    raise InvalidVideoError(f"{name!r}: the video stream holds no decodable frame (truncated at the start?).")
+
+
+def probe_video(path: Path) -> VideoInfo:
+    """Container metadata plus one decoded frame (to prove the stream decodes); no full decode."""
+    path = Path(path)
+    with _open(path) as container:
+        stream = _video_stream(container, path.name)
+        fps = _fps(stream)
+        duration = _duration(container, stream)
+        first = _first_frame(container, stream, path.name)
+        rotation = _normalise_rotation(first.rotation)
+        frames = int(stream.frames or 0)
+        if frames <= 0:
+            # Some containers (webm, streamed mkv) carry no frame count: estimate it.
+            frames = max(1, round(duration * fps))
+        if duration <= 0:
+            duration = frames / fps
+        width, height = first.width, first.height
+        if rotation in (90, 270):
+            width, height = height, width
+        return VideoInfo(
+            fps=fps,
+            frames=frames,
+            width=width,
+            height=height,
+            duration=round(duration, 6),
+            rotation=rotation,
+            codec=stream.codec_context.name,
+        )
+
+
+def even_size(width: int, height: int) -> tuple[int, int]:
+    """H.264 yuv420p needs even dimensions; we crop the last odd row/column."""
+    return width - width % 2, height - height % 2
+
+
+def upright_yuv(frame: av.VideoFrame, rotation: int) -> np.ndarray:
+    """The frame as an upright packed yuv420p array of shape (H*3/2, W), H and W even.
+
+    Odd sizes are rescaled by one pixel (641 -> 640): at most a 0.2 % stretch, invisible.
+    """
+    width, height = even_size(frame.width, frame.height)
+    if frame.format.name != "yuv420p" or (width, height) != (frame.width, frame.height):
+        frame = frame.reformat(width=width, height=height, format="yuv420p")
+    packed = frame.to_ndarray()
+    if rotation == 0:
+        return packed
+    return rotate_yuv420(packed, rotation)
+
+
+def yuv_planes(packed: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Writable Y, U, V views into a packed yuv420p array (U and V are flat chunks, not rows)."""
+    height, width = packed.shape[0] * 2 // 3, packed.shape[1]
+    flat = packed.reshape(-1)
+    y_size, c_size = height * width, (height // 2) * (width // 2)
+    y = flat[:y_size].reshape(height, width)
+    u = flat[y_size : y_size + c_size].reshape(height // 2, width // 2)
+    v = flat[y_size + c_size : y_size + 2 * c_size].reshape(height // 2, width // 2)
+    return y, u, v
+
+
+def rotate_yuv420(packed: np.ndarray, rotation: int) -> np.ndarray:
+    """Rotate a packed yuv420p array clockwise by ``rotation`` degrees, plane by plane."""
+    k = -(rotation // 90)  # np.rot90 turns counter-clockwise for positive k
+    rotated = [np.rot90(plane, k) for plane in yuv_planes(packed)]
+    height, width = rotated[0].shape
+    return np.concatenate([plane.reshape(-1) for plane in rotated]).reshape(height * 3 // 2, width)
+
+
+@dataclass
+class DecodeReport:
+    """Filled in while decoding: how many frames came out and whether the stream broke."""
+
+    frames: int = 0
+    error: str | None = None
+
+
+def iter_frames(path: Path, info: VideoInfo, report: DecodeReport | None = None) -> Iterator[DecodedFrame]:
+    """Decode frames in order (rotation is applied by the consumer, on the size it needs).
+
+    A stream that breaks mid-way stops the iteration cleanly: the frames decoded so far are
+    kept and ``report.error`` says what happened (a phone upload cut short still gives a result).
+    A stream that yields nothing at all raises ``InvalidVideoError``.
+    """
+    report = report if report is not None else DecodeReport()
+    with _open(path) as container:
+        stream = _video_stream(container, path.name)
+        stream.thread_type = "AUTO"  # frame + slice threads: decode keeps up with inference
+        time_base = stream.time_base or Fraction(1, 1)
+        start = stream.start_time or 0
+        try:
+            for frame in container.decode(stream):
+                t = (
+                    float((frame.pts - start) * time_base)
+                    if frame.pts is not None
+                    else report.frames / info.fps
+                )
+                yield DecodedFrame(index=report.frames, t=round(max(t, 0.0), 6), frame=frame)
+                report.frames += 1
+        except av.FFmpegError as exc:
+            if report.frames == 0:
+                raise InvalidVideoError(f"{path.name!r}: the video stream cannot be decoded: {exc}") from exc
+            report.error = f"decoding stopped after frame {report.frames}: {exc}"
+            log.warning("%s: %s", path.name, report.error)
+    if report.frames == 0:
+        raise InvalidVideoError(f"{path.name!r}: the video stream holds no decodable frame.")
