@@ -89,7 +89,7 @@ def _write_json(path: Path, doc: dict[str, Any]) -> None:
 
 def _analyze(
     video: Path, info: VideoInfo, estimator: PoseEstimator, work: Path, progress: Progress, clock: _StageClock
-) -> tuple[dict[str, Any], int]:
+) -> dict[str, Any]:
     progress.stage("analyzing")
     with clock("analyzing"):
         pose = run_pose_pass(
@@ -135,7 +135,7 @@ def _analyze(
         decode_error=pose.decode_error,
     )
     _write_json(work / "summary.json", summary)
-    return summary, pose.frames
+    return summary
 
 
 def analyze_video(
@@ -163,7 +163,7 @@ def analyze_video(
     reporter.check_cancel()
     try:
         with staging_dir(out_dir) as work:
-            summary, frames = _analyze(video, info, estimator, work, reporter, clock)
+            summary = _analyze(video, info, estimator, work, reporter, clock)
             outputs = publish(work, out_dir)
     except AnalysisError:
         raise

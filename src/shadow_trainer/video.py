@@ -71,7 +71,7 @@ def _open(path: Path) -> av.container.InputContainer:
 
 def _video_stream(container: av.container.InputContainer, name: str) -> av.video.stream.VideoStream:
     if not container.streams.video:
-        kinds = sorted({s.type for s in container.streams}) or ["none"]
+        kinds: list[str] = sorted({str(s.type) for s in container.streams}) or ["none"]
         raise InvalidVideoError(f"{name!r} has no video stream (streams found: {', '.join(kinds)}).")
     return container.streams.video[0]
 
@@ -93,7 +93,7 @@ def _duration(container: av.container.InputContainer, stream: av.video.stream.Vi
 
 def _normalise_rotation(degrees: float) -> int:
     """Clockwise rotation needed to show the frame upright, snapped to a multiple of 90."""
-    return int(round(-degrees / 90.0)) % 4 * 90
+    return round(-degrees / 90.0) % 4 * 90
 
 
 def _first_frame(
