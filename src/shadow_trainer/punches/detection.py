@@ -39,14 +39,17 @@ class Candidate:
 def activity_signal(arm: ArmSeries, fps: float) -> FloatArray:
     window = max(round(GUARD_WINDOW_S * fps) | 1, 3)
     ext = _fill(arm.extension)
-    wrist = np.stack(
-        [_fill(arm.wrist[:, 0] - arm.shoulder[:, 0]), _fill(arm.wrist[:, 1] - arm.shoulder[:, 1])], 1
-    )
-    rest_ext = median_filter(ext, size=window, mode="nearest")
-    rest_wrist = median_filter(wrist, size=(window, 1), mode="nearest")
-    rise = np.clip(ext - rest_ext, 0.0, None)
-    displacement = np.linalg.norm(wrist - rest_wrist, axis=1)
-    return rise + 0.5 * displacement
+    rise = np.clip(ext - median_filter(ext, size=window, mode="nearest"), 0.0, None)
+    # A hook barely moves the fist away from the guard but lifts the elbow to shoulder height.
+    wrist = _away_from_guard(arm.wrist - arm.shoulder, window)
+    elbow = _away_from_guard(arm.elbow - arm.shoulder, window)
+    return rise + 0.5 * wrist + 0.7 * elbow
+
+
+def _away_from_guard(points: FloatArray, window: int) -> FloatArray:
+    filled = np.column_stack([_fill(points[:, 0]), _fill(points[:, 1])])
+    rest = median_filter(filled, size=(window, 1), mode="nearest")
+    return np.asarray(np.linalg.norm(filled - rest, axis=1))
 
 
 def _fill(values: FloatArray) -> FloatArray:
@@ -63,11 +66,32 @@ def find_candidates(body: BodySeries) -> list[Candidate]:
     for hand, arm in body.arms.items():
         act = activity_signal(arm, body.fps)
         peaks, props = find_peaks(act, height=MIN_ACTIVITY, prominence=MIN_PROMINENCE, distance=distance)
+        speed = wrist_speed(arm, body.fps)
         for p, left, right in zip(peaks, props["left_bases"], props["right_bases"], strict=True):
             start, end = _bounds(act, int(p), int(left), int(right))
-            out.append(Candidate(hand, int(p), start, end, act))
+            out.append(Candidate(hand, _impact(speed, int(p), start, end), start, end, act))
     out.sort(key=lambda c: c.peak)
     return out
+
+
+def wrist_speed(arm: ArmSeries, fps: float) -> FloatArray:
+    """Pseudo-3D wrist speed relative to the shoulder, torso lengths per second."""
+    reach = np.nan_to_num(arm.reach)
+    return np.r_[0.0, np.linalg.norm(np.diff(reach, axis=0), axis=1) * fps]
+
+
+def _impact(speed: FloatArray, peak: int, start: int, end: int) -> int:
+    """Full extension is where the hand stops after its outward burst (a hook's or an uppercut's
+    largest displacement from the guard comes earlier, mid-swing)."""
+    if end - start < 3:
+        return peak
+    window = speed[start : end + 1]
+    first_burst = start + int(np.argmax(window[: max(peak - start, 1) + 1]))
+    slow = 0.5 * float(window.max())
+    for i in range(first_burst + 1, end):
+        if speed[i] <= speed[i - 1] and speed[i] <= speed[i + 1] and speed[i] < slow:
+            return i
+    return peak
 
 
 def _bounds(act: FloatArray, peak: int, left: int, right: int) -> tuple[int, int]:

@@ -12,6 +12,7 @@ from shadow_trainer.punches.candidate_features import candidate_features, peak_s
 from shadow_trainer.punches.detection import Candidate, find_candidates
 from shadow_trainer.punches.features import BodySeries, body_series
 from shadow_trainer.punches.keypoints_io import validate_keypoints
+from shadow_trainer.punches.learned import learned_probabilities
 from shadow_trainer.punches.rules import LABELS, rule_probabilities
 from shadow_trainer.punches.stance import DEFAULT_STANCE, detect_stance
 from shadow_trainer.punches.tracks import assign_tracks, choose_main_track, track_points
@@ -25,7 +26,19 @@ def classify_keypoints(doc: dict[str, Any], *, track_id: int | None = None) -> d
 
 
 def default_scorer() -> Scorer:
-    return rule_probabilities
+    # The learned classifier beats the hand-written rules on held-out clips (see README.md).
+    return learned_probabilities
+
+
+def scorer_by_name(name: str) -> Scorer:
+    """``rules`` (kinematic), ``learned`` or ``default``."""
+    if name == "default":
+        return default_scorer()
+    if name == "rules":
+        return rule_probabilities
+    if name == "learned":
+        return learned_probabilities
+    raise ValueError(f"unknown classifier {name!r}: expected default, rules or learned")
 
 
 def classify_with(doc: dict[str, Any], *, track_id: int | None, scorer: Scorer) -> dict[str, Any]:

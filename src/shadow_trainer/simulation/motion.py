@@ -191,8 +191,8 @@ def _action_target(
         target = target + bulge * (lat * sign * 0.16 - fwd * 0.05)
         return target, np.broadcast_to(lat * sign * 1.0 + UP * 0.9 - fwd * 0.2, guard.shape)
     if action.kind == "uppercut":
-        target = neck + fwd * 0.33 + lat * sign * 0.0 + UP * 0.03
-        target = target - bulge * UP * 0.12
+        target = neck + fwd * 0.42 + lat * sign * 0.0 + UP * 0.08
+        target = target - bulge * UP * 0.15
         return target, np.broadcast_to(-UP * 1.0 + fwd * 0.3 + lat * sign * 0.2, guard.shape)
     # A guard shift: the hand drifts to a nearby resting spot and back.
     drift = np.array([0.05, 0.04 * sign, -0.06])
