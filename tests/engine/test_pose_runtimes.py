@@ -47,14 +47,14 @@ def test_onnx_and_torch_agree_on_video_frames(
     box = onnx_estimator.letterbox(768, 576)
     from shadow_trainer.pose.preprocess import letterbox_image
 
-    frames = [letterbox_image(bgr, box) for bgr in vtest_frames(vtest_path, 4, start=200)]
+    frames = [letterbox_image(bgr, box) for bgr in vtest_frames(vtest_path, 4, start=550)]
     total = 0
     for onnx_people, torch_people in zip(
         onnx_estimator.estimate_batch(frames, box), torch_estimator.estimate_batch(frames, box), strict=True
     ):
         _assert_same_people(onnx_people, torch_people)
         total += len(onnx_people)
-    assert total >= 4  # several pedestrians in every frame
+    assert total >= 8  # two or three pedestrians in every frame
 
 
 def test_matches_ultralytics_predict(image_paths: dict[str, Path], weights: Path, onnx_estimator: PoseEstimator) -> None:
