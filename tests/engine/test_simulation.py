@@ -1,0 +1,77 @@
+"""The simulated boxer: deterministic, geometrically sane, valid keypoints.json, honest labels."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from shadow_trainer.keypoint_names import KEYPOINT_INDEX as K
+from shadow_trainer.punches import load_keypoints, validate_keypoints
+from shadow_trainer.simulation import ClipConditions, simulate_clip, write_dataset
+from shadow_trainer.simulation.body import Proportions
+from shadow_trainer.simulation.choreography import make_script
+from shadow_trainer.simulation.motion import Style, simulate_3d
+
+
+def test_same_seed_same_clip_and_different_seed_different_clip() -> None:
+    a, b, c = simulate_clip(5), simulate_clip(5), simulate_clip(6)
+    assert a.keypoints == b.keypoints and a.labels == b.labels
+    assert a.keypoints != c.keypoints
+
+
+def test_clip_is_a_valid_keypoints_document_with_labels_inside_the_clip() -> None:
+    clip = simulate_clip(11, ClipConditions(duration=6.0, fps=25.0, second_person=True))
+    doc = validate_keypoints(clip.keypoints)
+    assert doc["frame_count"] == len(doc["frames"]) == 150
+    assert max(len(f["people"]) for f in doc["frames"]) == 2
+    punches = clip.labels["punches"]
+    assert punches, "a 6 s clip with punches enabled has punches"
+    assert all(0 < p["t"] < 6.0 for p in punches)
+    assert {p["type"] for p in punches} <= {"jab", "cross", "hook", "uppercut"}
+    assert all((p["type"] == "jab") <= (p["side"] == "lead") for p in punches)
+    assert all((p["side"] == "lead") == (p["hand"] == "left") for p in punches)  # orthodox, not mirrored
+
+
+def test_bones_keep_their_length_while_punching() -> None:
+    rng = np.random.default_rng(3)
+    props = Proportions()
+    pts = simulate_3d(make_script(rng, 6.0), props, Style.random(rng), True, 30.0, rng)
+    for a, b, length in (("left_shoulder", "left_elbow", props.upper_arm), ("right_elbow", "right_wrist", props.forearm),
+                         ("left_hip", "left_knee", props.thigh), ("right_knee", "right_ankle", props.shin)):  # fmt: skip
+        bone = np.linalg.norm(pts[:, K[a]] - pts[:, K[b]], axis=1)
+        np.testing.assert_allclose(bone, length, rtol=0.01)
+    assert (pts[:, K["nose"], 1] > pts[:, K["left_hip"], 1]).all(), "head above hips"
+    assert (pts[:, K["left_ankle"], 1] < 0.05).all(), "feet on the ground"
+
+
+def test_front_view_shows_the_boxer_unmirrored_and_upright() -> None:
+    clip = simulate_clip(2, ClipConditions(view="front", noise="low", dropout=0.0, stance="orthodox"))
+    kp = np.array([p["keypoints"] for f in clip.keypoints["frames"] for p in f["people"]])
+    # Facing the camera, the boxer's left shoulder appears on the image's right.
+    assert (kp[:, K["left_shoulder"], 0] > kp[:, K["right_shoulder"], 0]).mean() > 0.95
+    assert (kp[:, K["nose"], 1] < kp[:, K["left_ankle"], 1]).all()
+
+
+def test_mirrored_clip_flips_the_image_and_the_labels() -> None:
+    plain = simulate_clip(9, ClipConditions(mirrored=False, stance="orthodox"))
+    mirror = simulate_clip(9, ClipConditions(mirrored=True, stance="orthodox"))
+    width = plain.keypoints["width"]
+    p = np.array(plain.keypoints["frames"][0]["people"][0]["keypoints"])
+    m = np.array(mirror.keypoints["frames"][0]["people"][0]["keypoints"])
+    np.testing.assert_allclose(m[K["left_wrist"], 0], width - p[K["right_wrist"], 0], atol=0.02)
+    assert mirror.labels["stance"] == "southpaw"
+    assert [x["hand"] for x in mirror.labels["punches"]] == [
+        {"left": "right", "right": "left"}[x["hand"]] for x in plain.labels["punches"]
+    ]
+    assert [x["type"] for x in mirror.labels["punches"]] == [x["type"] for x in plain.labels["punches"]]
+
+
+def test_write_dataset(tmp_path: Path) -> None:
+    files = write_dataset(tmp_path, clips=2, seed=4)
+    assert [f.name for f in files] == ["clip_0000.keypoints.json", "clip_0001.keypoints.json"]
+    for f in files:
+        load_keypoints(f)
+        labels = json.loads(f.with_name(f.name.replace("keypoints", "labels")).read_text())
+        assert labels["stance"] in ("orthodox", "southpaw")
