@@ -1,0 +1,217 @@
+"""analyze_video end to end on short real clips: outputs, schemas, progress, cancel, bad input."""
+
+from __future__ import annotations
+
+import json
+import struct
+from pathlib import Path
+from typing import Any
+
+import av
+import numpy as np
+import pytest
+
+from shadow_trainer.errors import AnalysisCancelled, AnalysisError, InvalidVideoError, ModelNotFoundError
+from shadow_trainer.keypoint_names import KEYPOINT_NAMES
+from shadow_trainer.pipeline import AnalysisResult, analyze_video
+from shadow_trainer.pose.estimator import cuda_available
+
+from .conftest import vtest_frames, write_clip
+
+OUTPUTS = {"annotated.mp4", "keypoints.json", "punches.json", "summary.json"}
+
+
+@pytest.fixture(scope="module")
+def analysed(people_clip: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[AnalysisResult, list[tuple[str, float]]]:
+    calls: list[tuple[str, float]] = []
+    out = tmp_path_factory.mktemp("job") / "out"
+    result = analyze_video(people_clip, out, device="cpu", progress=lambda s, f: calls.append((s, f)))
+    return result, calls
+
+
+def _top_level_boxes(path: Path) -> list[bytes]:
+    """The order of the top-level MP4 boxes (ftyp, moov, mdat...)."""
+    data, boxes, pos = path.read_bytes(), [], 0
+    while pos + 8 <= len(data):
+        size, kind = struct.unpack(">I4s", data[pos : pos + 8])
+        if size == 1:
+            size = struct.unpack(">Q", data[pos + 8 : pos + 16])[0]
+        boxes.append(kind)
+        if size < 8:
+            break
+        pos += size
+    return boxes
+
+
+def test_writes_exactly_the_four_outputs(analysed: tuple[AnalysisResult, Any]) -> None:
+    result, _ = analysed
+    assert set(result.outputs) == OUTPUTS
+    out_dir = result.outputs["summary.json"].parent
+    assert {p.name for p in out_dir.iterdir()} == OUTPUTS
+    assert not [p for p in out_dir.parent.iterdir() if ".staging-" in p.name]
+
+
+def test_keypoints_json_schema_is_exact(analysed: tuple[AnalysisResult, Any]) -> None:
+    result, _ = analysed
+    doc = json.loads(result.outputs["keypoints.json"].read_text())
+    assert list(doc) == ["fps", "width", "height", "frame_count", "keypoint_names", "frames"]
+    assert (doc["fps"], doc["width"], doc["height"], doc["frame_count"]) == (10.0, 768, 576, 30)
+    assert doc["keypoint_names"] == list(KEYPOINT_NAMES)
+    assert [f["index"] for f in doc["frames"]] == list(range(30))
+    assert [f["t"] for f in doc["frames"]] == pytest.approx([i / 10 for i in range(30)], abs=1e-3)
+    people = [p for f in doc["frames"] for p in f["people"]]
+    assert len(people) >= 30  # two or three walkers in most frames
+    for frame in doc["frames"]:
+        assert list(frame) == ["index", "t", "people"]
+        for person in frame["people"]:
+            assert list(person) == ["track_id", "bbox", "score", "keypoints"]
+            assert isinstance(person["track_id"], int) and person["track_id"] >= 1
+            x1, y1, x2, y2 = person["bbox"]
+            assert 0 <= x1 < x2 <= 768 and 0 <= y1 < y2 <= 576
+            assert 0 < person["score"] <= 1
+            assert len(person["keypoints"]) == 17
+            for x, y, c in person["keypoints"]:
+                assert 0 <= x <= 768 and 0 <= y <= 576 and 0 <= c <= 1
+    ids = {p["track_id"] for p in people}
+    assert len(ids) <= 6  # tracking, not a new id per frame
+
+
+def test_annotated_video_is_browser_ready_h264(analysed: tuple[AnalysisResult, Any]) -> None:
+    result, _ = analysed
+    path = result.outputs["annotated.mp4"]
+    boxes = _top_level_boxes(path)
+    assert boxes.index(b"moov") < boxes.index(b"mdat")  # faststart
+    with av.open(str(path)) as container:
+        stream = container.streams.video[0]
+        assert stream.codec_context.name == "h264"
+        assert stream.codec_context.format.name == "yuv420p"
+        assert (stream.width, stream.height) == (768, 576)
+        frames = list(container.decode(stream))
+    assert len(frames) == 30
+    assert frames[-1].time == pytest.approx(2.9, abs=0.05)
+
+
+def test_skeleton_is_drawn(analysed: tuple[AnalysisResult, Any], people_clip: Path) -> None:
+    result, _ = analysed
+    with av.open(str(people_clip)) as a, av.open(str(result.outputs["annotated.mp4"])) as b:
+        original = next(a.decode(video=0)).to_ndarray(format="rgb24").astype(int)
+        annotated = next(b.decode(video=0)).to_ndarray(format="rgb24").astype(int)
+    changed = np.abs(original - annotated).max(axis=2) > 60
+    assert changed.mean() > 0.001  # overlay pixels exist...
+    assert changed.mean() < 0.2  # ...and the picture is still there
+
+
+def test_summary_and_punches(analysed: tuple[AnalysisResult, Any]) -> None:
+    result, _ = analysed
+    summary = json.loads(result.outputs["summary.json"].read_text())
+    assert summary == result.summary
+    assert summary["model"] == "yolo11n-pose" and summary["runtime"] == "onnx" and summary["device"] == "cpu"
+    assert summary["frames_analyzed"] == 30
+    assert summary["duration"] == pytest.approx(3.0, abs=0.01)
+    assert summary["video"]["width"] == 768
+    assert summary["main_track_id"] is not None
+    assert summary["processing_fps"] > 0 and result.frames_per_second == summary["processing_fps"]
+    assert {"stance", "total_punches", "punches_per_minute"} <= set(summary)
+    punches = json.loads(result.outputs["punches.json"].read_text())
+    assert set(punches) >= {"stance", "fps", "punches"}
+    assert set(result.stage_seconds) == {"loading_model", "analyzing", "classifying", "writing"}
+
+
+def test_progress_is_monotonic_and_ends_at_one(analysed: tuple[AnalysisResult, Any]) -> None:
+    _, calls = analysed
+    stages = [s for s, _ in calls]
+    assert stages[0] == "loading_model" and calls[-1] == ("done", 1.0)
+    order = ["loading_model", "analyzing", "classifying", "writing", "done"]
+    assert [order.index(s) for s in stages] == sorted(order.index(s) for s in stages)
+    assert set(stages) == set(order)
+    fractions = [f for _, f in calls]
+    assert fractions == sorted(fractions) and all(0 <= f <= 1 for f in fractions)
+
+
+def test_cancel_leaves_nothing(people_clip: Path, tmp_path: Path) -> None:
+    polls = 0
+
+    def cancel_after_some_frames() -> bool:
+        nonlocal polls
+        polls += 1
+        return polls > 2
+
+    with pytest.raises(AnalysisCancelled) as err:
+        analyze_video(people_clip, tmp_path / "out", device="cpu", should_cancel=cancel_after_some_frames)
+    assert err.value.code == "cancelled"
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_nobody_in_view_gives_empty_valid_outputs(tmp_path: Path) -> None:
+    rng = np.random.default_rng(0)
+    wall = [np.full((240, 320, 3), 90, np.uint8) + rng.integers(0, 20, (240, 320, 3), dtype=np.uint8) for _ in range(12)]
+    clip = write_clip(tmp_path / "empty_room.mp4", iter(wall))
+    result = analyze_video(clip, tmp_path / "out", device="cpu")
+    doc = json.loads(result.outputs["keypoints.json"].read_text())
+    assert doc["frame_count"] == 12 and all(f["people"] == [] for f in doc["frames"])
+    assert json.loads(result.outputs["punches.json"].read_text())["punches"] == []
+    assert result.summary["total_punches"] == 0 and result.summary["main_track_id"] is None
+
+
+def test_rotated_phone_video(tmp_path: Path, vtest_path: Path) -> None:
+    clip = write_clip(tmp_path / "phone.mp4", vtest_frames(vtest_path, 8, start=550), rotation=-90)
+    result = analyze_video(clip, tmp_path / "out", device="cpu")
+    doc = json.loads(result.outputs["keypoints.json"].read_text())
+    assert (doc["width"], doc["height"]) == (576, 768)
+    people = [p for f in doc["frames"] for p in f["people"]]
+    assert people, "people must still be found once the frame is turned upright"
+    for p in people:
+        x1, y1, x2, y2 = p["bbox"]
+        assert x2 <= 576 and y2 <= 768
+    with av.open(str(result.outputs["annotated.mp4"])) as container:
+        stream = container.streams.video[0]
+        assert (stream.width, stream.height) == (576, 768)
+
+
+def test_odd_resolution(tmp_path: Path, vtest_path: Path) -> None:
+    clip = write_clip(tmp_path / "odd.mp4", vtest_frames(vtest_path, 6, start=550), size=(641, 479))
+    result = analyze_video(clip, tmp_path / "out", device="cpu")
+    doc = json.loads(result.outputs["keypoints.json"].read_text())
+    assert (doc["width"], doc["height"], doc["frame_count"]) == (641, 479, 6)
+    with av.open(str(result.outputs["annotated.mp4"])) as container:
+        stream = container.streams.video[0]
+        assert (stream.width, stream.height, stream.codec_context.format.name) == (640, 478, "yuv420p")
+
+
+def test_stream_broken_mid_way_is_analysed_up_to_the_break(tmp_path: Path, vtest_path: Path) -> None:
+    clip = write_clip(tmp_path / "full.ts", vtest_frames(vtest_path, 20, start=550))
+    data = clip.read_bytes()
+    broken = tmp_path / "broken.ts"
+    broken.write_bytes(data[: len(data) // 2])
+    result = analyze_video(broken, tmp_path / "out", device="cpu")
+    assert 0 < result.summary["frames_analyzed"] < 20
+    doc = json.loads(result.outputs["keypoints.json"].read_text())
+    assert doc["frame_count"] == result.summary["frames_analyzed"]
+
+
+@pytest.mark.parametrize("kind", ["zero_byte", "text", "truncated"])
+def test_bad_input_codes(kind: str, tmp_path: Path, people_clip: Path) -> None:
+    bad = tmp_path / "upload.mp4"
+    if kind == "zero_byte":
+        bad.touch()
+    elif kind == "text":
+        bad.write_text("not a video " * 100)
+    else:
+        bad.write_bytes(people_clip.read_bytes()[:2000])
+    with pytest.raises(InvalidVideoError) as err:
+        analyze_video(bad, tmp_path / "out", device="cpu")
+    assert err.value.code == "invalid_video" and err.value.message
+    assert not (tmp_path / "out").exists()
+
+
+def test_unknown_model(people_clip: Path, tmp_path: Path) -> None:
+    with pytest.raises(ModelNotFoundError, match="yolo11n-pose"):
+        analyze_video(people_clip, tmp_path / "out", model="yolo11x-pose", model_dir=tmp_path)
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.skipif(cuda_available(), reason="this machine has a GPU")
+def test_gpu_requested_without_cuda(people_clip: Path, tmp_path: Path) -> None:
+    with pytest.raises(AnalysisError) as err:
+        analyze_video(people_clip, tmp_path / "out", device="gpu")
+    assert err.value.code == "gpu_unavailable"
