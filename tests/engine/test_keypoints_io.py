@@ -15,11 +15,21 @@ from shadow_trainer.punches import load_keypoints, validate_keypoints
 
 
 def _doc() -> dict[str, Any]:
-    person = {"track_id": 1, "bbox": [10.0, 20.0, 110.0, 320.0], "score": 0.9,
-              "keypoints": [[50.0 + i, 60.0 + i, 0.9] for i in range(17)]}  # fmt: skip
+    person = {
+        "track_id": 1,
+        "bbox": [10.0, 20.0, 110.0, 320.0],
+        "score": 0.9,
+        "keypoints": [[50.0 + i, 60.0 + i, 0.9] for i in range(17)],
+    }
     frames = [{"index": i, "t": i / 30, "people": [copy.deepcopy(person)]} for i in range(3)]
-    return {"fps": 30.0, "width": 640, "height": 480, "frame_count": 3,
-            "keypoint_names": list(KEYPOINT_NAMES), "frames": frames}  # fmt: skip
+    return {
+        "fps": 30.0,
+        "width": 640,
+        "height": 480,
+        "frame_count": 3,
+        "keypoint_names": list(KEYPOINT_NAMES),
+        "frames": frames,
+    }
 
 
 def _write(tmp_path: Path, text: str) -> Path:
@@ -80,9 +90,21 @@ def _mutated(path: str, value: Any) -> dict[str, Any]:
 @pytest.mark.parametrize(
     ("path", "value", "message"),
     [
-        ("frames.2.people.0.keypoints", [[1.0, 2.0, 0.5]] * 15, r"frames\[2\].people\[0\].keypoints has 15 rows, expected 17"),
-        ("frames.1.people.0.keypoints.9", [1.0, float("nan"), 0.9], r"frames\[1\].people\[0\].keypoints\[9\]\[1\] \(left_wrist\) is nan"),
-        ("frames.0.people.0.keypoints.3", [1.0, 2.0], r"keypoints\[3\] \(left_ear\) must be \[x, y, confidence\]"),
+        (
+            "frames.2.people.0.keypoints",
+            [[1.0, 2.0, 0.5]] * 15,
+            r"frames\[2\].people\[0\].keypoints has 15 rows, expected 17",
+        ),
+        (
+            "frames.1.people.0.keypoints.9",
+            [1.0, float("nan"), 0.9],
+            r"frames\[1\].people\[0\].keypoints\[9\]\[1\] \(left_wrist\) is nan",
+        ),
+        (
+            "frames.0.people.0.keypoints.3",
+            [1.0, 2.0],
+            r"keypoints\[3\] \(left_ear\) must be \[x, y, confidence\]",
+        ),
         ("frames.0.people.0.bbox", [1.0, 2.0, 3.0], r"frames\[0\].people\[0\].bbox must be a list of 4"),
         ("frames.0.people.0.bbox.2", float("inf"), r"bbox\[2\] is inf"),
         ("frames.0.people.0.score", 1.5, "score is 1.5"),
@@ -97,7 +119,7 @@ def _mutated(path: str, value: Any) -> dict[str, Any]:
         ("keypoint_names", list(reversed(KEYPOINT_NAMES)), "keypoint_names must be the 17 COCO names"),
         ("keypoint_names", list(KEYPOINT_NAMES[:15]), "keypoint_names must be the 17 COCO names"),
     ],
-)  # fmt: skip
+)
 def test_bad_documents_name_the_problem(path: str, value: Any, message: str) -> None:
     with pytest.raises(InvalidKeypointsError, match=message):
         validate_keypoints(_mutated(path, value))

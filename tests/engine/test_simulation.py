@@ -38,8 +38,12 @@ def test_bones_keep_their_length_while_punching() -> None:
     rng = np.random.default_rng(3)
     props = Proportions()
     pts = simulate_3d(make_script(rng, 6.0), props, Style.random(rng), True, 30.0, rng)
-    for a, b, length in (("left_shoulder", "left_elbow", props.upper_arm), ("right_elbow", "right_wrist", props.forearm),
-                         ("left_hip", "left_knee", props.thigh), ("right_knee", "right_ankle", props.shin)):  # fmt: skip
+    for a, b, length in (
+        ("left_shoulder", "left_elbow", props.upper_arm),
+        ("right_elbow", "right_wrist", props.forearm),
+        ("left_hip", "left_knee", props.thigh),
+        ("right_knee", "right_ankle", props.shin),
+    ):
         bone = np.linalg.norm(pts[:, K[a]] - pts[:, K[b]], axis=1)
         np.testing.assert_allclose(bone, length, rtol=0.01)
     assert (pts[:, K["nose"], 1] > pts[:, K["left_hip"], 1]).all(), "head above hips"
