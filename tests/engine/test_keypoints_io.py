@@ -77,8 +77,8 @@ def _mutated(path: str, value: Any) -> dict[str, Any]:
     doc = _doc()
     *parents, last = path.split(".")
     target: Any = doc
-    for key in parents:
-        target = target[int(key)] if key.isdigit() else target[key]
+    for part in parents:
+        target = target[int(part)] if part.isdigit() else target[part]
     key: Any = int(last) if last.isdigit() else last
     if value is ...:
         del target[key]
