@@ -16,6 +16,12 @@ CPU_QUEUE = "cpu"
 QUEUES = (GPU_QUEUE, CPU_QUEUE)
 
 
+def transport_options(broker_url: str, visibility_timeout: int) -> dict[str, object]:
+    if broker_url.startswith(("redis://", "rediss://")):
+        return {"visibility_timeout": visibility_timeout, "polling_interval": 0.5}
+    return {}  # the SQLAlchemy transport hands its options to create_engine(), which takes none of these
+
+
 def create_celery(settings: Settings) -> Celery:
     app = Celery(
         "shadow_trainer",
@@ -38,7 +44,7 @@ def create_celery(settings: Settings) -> Celery:
         worker_max_tasks_per_child=50,
         worker_hijack_root_logger=False,
         broker_connection_retry_on_startup=True,
-        broker_transport_options={"visibility_timeout": visibility_timeout, "polling_interval": 0.5},
+        broker_transport_options=transport_options(settings.resolved_broker_url, visibility_timeout),
         result_backend=None,
         timezone="UTC",
     )

@@ -111,7 +111,7 @@ class S3Storage(Storage):
         with _translated(prefix):
             paginator = self.client.get_paginator("list_objects_v2")
             for page in paginator.paginate(Bucket=self.bucket, Prefix=prefix):
-                objects = [{"Key": item["Key"]} for item in page.get("Contents", [])]
+                objects: list[Any] = [{"Key": item["Key"]} for item in page.get("Contents", [])]
                 if objects:
                     self.client.delete_objects(Bucket=self.bucket, Delete={"Objects": objects, "Quiet": True})
                     deleted += len(objects)
