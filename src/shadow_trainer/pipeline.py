@@ -26,6 +26,7 @@ from shadow_trainer.pose import PoseEstimator, load_pose_estimator
 from shadow_trainer.pose_log import BOX, FRAME, KEYPOINTS, SCORE, PoseLog
 from shadow_trainer.pose_pass import PosePassResult, run_pose_pass
 from shadow_trainer.progress import Progress
+from shadow_trainer.punches import classify_keypoints, summarize_punches
 from shadow_trainer.render_pass import render_annotated
 from shadow_trainer.summary import build_summary
 from shadow_trainer.video import VideoInfo, probe_video

@@ -1,0 +1,196 @@
+"""Benchmark: our pipeline vs bare inference vs the Ultralytics predict loop, plus peak memory.
+
+    uv run python bench/bench_pipeline.py                 # vtest.avi clip, 60 frames, ~2-3 min on 2 cores
+    uv run python bench/bench_pipeline.py --frames 120 --video my.mp4
+
+All throughput rows run in this one process on the same clip; peak RSS is measured for a short
+clip and one 10× longer in fresh subprocesses (each child's own VmHWM).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from fractions import Fraction
+from pathlib import Path
+
+import av
+
+from shadow_trainer.pipeline import analyze_video
+from shadow_trainer.pose import load_pose_estimator, resolve_model
+from shadow_trainer.pose.estimator import cuda_available
+from shadow_trainer.pose.preprocess import letterbox_video_frame
+from shadow_trainer.ultralytics_env import configure_ultralytics_offline
+from shadow_trainer.video import iter_frames, probe_video
+
+VTEST = Path("/usr/share/doc/opencv-doc/examples/data/vtest.avi")
+TARGET_VS_ULTRALYTICS = 1.5
+TARGET_VS_BARE = 0.85
+TARGET_MEMORY_RATIO = 1.2
+
+
+def make_clip(source: Path, out: Path, *, frames: int, start: int, repeat: int = 1) -> Path:
+    """``frames`` frames of ``source`` from ``start``, played ``repeat`` times, as H.264 mp4."""
+    with av.open(str(source)) as inp:
+        stream_in = inp.streams.video[0]
+        fps = Fraction(stream_in.average_rate or 30).limit_denominator(1001)
+        picked = [
+            f.reformat(format="yuv420p")
+            for i, f in enumerate(inp.decode(stream_in))
+            if start <= i < start + frames
+        ]
+    with av.open(str(out), "w") as dst:
+        stream = dst.add_stream("libx264", rate=fps)
+        stream.width, stream.height, stream.pix_fmt = picked[0].width, picked[0].height, "yuv420p"
+        for n in range(repeat * len(picked)):
+            frame = picked[n % len(picked)]
+            frame.pts = None
+            for packet in stream.encode(frame):
+                dst.mux(packet)
+        for packet in stream.encode():
+            dst.mux(packet)
+    return out
+
+
+def bare_inference_fps(clip: Path, device: str) -> float:
+    """The model alone: pre-decoded, pre-letterboxed frames, same runtime and input size as ours."""
+    estimator = load_pose_estimator(device=device)
+    info = probe_video(clip)
+    box = estimator.letterbox(info.width, info.height)
+    inputs = [letterbox_video_frame(f.frame, box, info.rotation) for f in iter_frames(clip, info)]
+    bs = estimator.batch_size
+    estimator.estimate_batch(inputs[:bs], box)  # warm-up
+    start = time.perf_counter()
+    for i in range(0, len(inputs), bs):
+        estimator.runtime.infer(__import__("numpy").stack(inputs[i : i + bs]))
+    return len(inputs) / (time.perf_counter() - start)
+
+
+def ultralytics_fps(clip: Path, weights: Path, device: str, work: Path) -> float:
+    """model.predict(source=video, stream=True, save=True): the loop a user would write."""
+    configure_ultralytics_offline()
+    from ultralytics import YOLO
+
+    model = YOLO(str(weights), task="pose")
+    frames = 0
+    start = time.perf_counter()
+    for _ in model.predict(
+        source=str(clip), stream=True, save=True, device=device, verbose=False, project=str(work), name="u"
+    ):
+        frames += 1
+    return frames / (time.perf_counter() - start)
+
+
+def pipeline_fps(clip: Path, device: str, work: Path) -> tuple[float, float, dict[str, float]]:
+    """(fps excluding model load, fps of the whole call, stage seconds)."""
+    start = time.perf_counter()
+    result = analyze_video(clip, work / f"out-{device}", device=device)
+    total = time.perf_counter() - start
+    return result.frames_per_second, result.summary["frames_analyzed"] / total, result.stage_seconds
+
+
+# VmHWM (the child's own peak resident set), not ru_maxrss: Linux carries the parent's RSS at
+# fork into the child's ru_maxrss, which would report the benchmark process, not the pipeline.
+_CHILD = """
+import json, sys
+from pathlib import Path
+from shadow_trainer.pipeline import analyze_video
+r = analyze_video(Path(sys.argv[1]), Path(sys.argv[2]), device=sys.argv[3])
+hwm = next(int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("VmHWM:"))
+print(json.dumps({"frames": r.summary["frames_analyzed"], "max_rss_kb": hwm}))
+"""
+
+
+def peak_rss_mb(clip: Path, out: Path, device: str) -> tuple[float, int]:
+    done = subprocess.run(
+        [sys.executable, "-c", _CHILD, str(clip), str(out), device],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    return result["max_rss_kb"] / 1024, int(result["frames"])
+
+
+def _row(name: str, value: str, note: str = "") -> str:
+    return f"| {name:<58} | {value:>12} | {note:<34} |"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--video", type=Path, default=VTEST)
+    parser.add_argument("--frames", type=int, default=60)
+    parser.add_argument("--start", type=int, default=540, help="first frame (vtest: where people are near)")
+    parser.add_argument("--long-factor", type=int, default=10)
+    parser.add_argument("--skip-memory", action="store_true")
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
+        work = Path(tmp)
+        clip = make_clip(args.video, work / "short.mp4", frames=args.frames, start=args.start)
+        info = probe_video(clip)
+        weights = resolve_model("yolo11n-pose")
+        load_pose_estimator(device="cpu")  # export/cache the ONNX file outside the timings
+        devices = ["cpu"] + (["gpu"] if cuda_available() else [])
+        rows = [
+            f"clip: {info.frames} frames {info.width}×{info.height} @ {info.fps:g} fps from {args.video.name}",
+            "",
+        ]
+        rows += [
+            _row("measurement", "value", "ratio / target"),
+            "|" + "-" * 60 + "|" + "-" * 14 + "|" + "-" * 36 + "|",
+        ]
+        for device in devices:
+            runtime = "ONNX Runtime, CPU" if device == "cpu" else "torch, CUDA fp16"
+            torch_device = "cpu" if device == "cpu" else "0"
+            bare = bare_inference_fps(clip, device)
+            ultra = ultralytics_fps(clip, weights, torch_device, work)
+            ours, ours_total, stages = pipeline_fps(clip, device, work)
+            rows.append(_row(f"(a) bare inference, pre-decoded frames [{runtime}]", f"{bare:.2f} fps"))
+            rows.append(
+                _row(f"(b) Ultralytics predict(stream, save) [.pt, torch {torch_device}]", f"{ultra:.2f} fps")
+            )
+            ok_u = ours / ultra >= TARGET_VS_ULTRALYTICS
+            ok_b = ours / bare >= TARGET_VS_BARE
+            rows.append(_row(f"(c) our pipeline, all 4 outputs [{runtime}]", f"{ours:.2f} fps", ""))
+            rows.append(
+                _row(
+                    "    vs (b) Ultralytics loop",
+                    f"{ours / ultra:.2f}×",
+                    f"≥ {TARGET_VS_ULTRALYTICS} {'MET' if ok_u else 'MISSED'}",
+                )
+            )
+            rows.append(
+                _row(
+                    "    vs (a) bare inference",
+                    f"{ours / bare:.2f}×",
+                    f"≥ {TARGET_VS_BARE} {'MET' if ok_b else 'MISSED'}",
+                )
+            )
+            rows.append(_row("    incl. model load (whole call)", f"{ours_total:.2f} fps", ""))
+            rows.append(_row("    stage seconds", " ", json.dumps(stages)))
+        if not args.skip_memory:
+            long_clip = make_clip(
+                args.video, work / "long.mp4", frames=args.frames, start=args.start, repeat=args.long_factor
+            )
+            short_mb, short_n = peak_rss_mb(clip, work / "mem-short", devices[-1])
+            long_mb, long_n = peak_rss_mb(long_clip, work / "mem-long", devices[-1])
+            ok_m = long_mb / short_mb <= TARGET_MEMORY_RATIO
+            rows.append(_row(f"peak RSS, short clip ({short_n} frames)", f"{short_mb:.0f} MB"))
+            rows.append(_row(f"peak RSS, {args.long_factor}× clip ({long_n} frames)", f"{long_mb:.0f} MB"))
+            rows.append(
+                _row(
+                    "    ratio",
+                    f"{long_mb / short_mb:.3f}",
+                    f"≤ {TARGET_MEMORY_RATIO} {'MET' if ok_m else 'MISSED'}",
+                )
+            )
+        print("\n".join(rows))
+
+
+if __name__ == "__main__":
+    main()
