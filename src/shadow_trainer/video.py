@@ -23,6 +23,7 @@ from shadow_trainer.errors import InvalidVideoError
 log = logging.getLogger(__name__)
 
 _DEFAULT_FPS = 30.0
+DECODE_THREAD_TYPE = "AUTO"
 
 
 @dataclass(frozen=True)
@@ -192,7 +193,7 @@ def iter_frames(path: Path, info: VideoInfo, report: DecodeReport | None = None)
     report = report if report is not None else DecodeReport()
     with _open(path) as container:
         stream = _video_stream(container, path.name)
-        stream.thread_type = "AUTO"  # frame + slice threads: decode keeps up with inference
+        stream.thread_type = DECODE_THREAD_TYPE
         time_base = stream.time_base or Fraction(1, 1)
         start = stream.start_time or 0
         try:
