@@ -7,7 +7,7 @@ from pathlib import Path
 
 import av
 import av.container
-import numpy as np
+from av.video.frame import PictureType
 
 # 1/90000 s is the MPEG clock: fine enough to keep variable-frame-rate timestamps exact.
 _TIME_BASE = Fraction(1, 90000)
@@ -37,9 +37,9 @@ class H264Writer:
         self._last_pts = -1
         self.frames = 0
 
-    def write(self, yuv: np.ndarray, t: float) -> None:
-        """Encode one packed yuv420p frame shown at ``t`` seconds."""
-        frame = av.VideoFrame.from_ndarray(yuv, format="yuv420p")
+    def write(self, frame: av.VideoFrame, t: float) -> None:
+        """Encode one yuv420p frame shown at ``t`` seconds (a decoded frame may be passed as is)."""
+        frame.pict_type = PictureType.NONE  # a decoded frame's I/P/B type would force x264's choice
         # Duplicate or backwards timestamps (broken VFR files) would make the muxer fail.
         pts = max(round(t / _TIME_BASE), self._last_pts + 1)
         frame.pts, frame.time_base = pts, _TIME_BASE

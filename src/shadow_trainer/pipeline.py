@@ -78,7 +78,6 @@ def main_boxer_document(info: VideoInfo, pose: PosePassResult, log_: PoseLog) ->
 def _classify(
     doc: dict[str, Any], main_track: int | None, duration: float
 ) -> tuple[dict[str, Any], dict[str, Any]]:
-    from shadow_trainer.punches import classify_keypoints, summarize_punches
 
     punches = classify_keypoints(doc, track_id=main_track)
     return punches, summarize_punches(punches, duration_s=duration)
@@ -161,6 +160,7 @@ def analyze_video(
     with clock("loading_model"):
         info = probe_video(video)
         estimator = load_pose_estimator(model, device=device, model_dir=model_dir)
+        estimator.warm_up(estimator.letterbox(info.width, info.height))
     reporter.check_cancel()
     try:
         with staging_dir(out_dir) as work:

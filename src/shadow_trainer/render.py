@@ -15,7 +15,6 @@ import numpy as np
 
 from shadow_trainer.keypoint_names import SKELETON
 from shadow_trainer.pose_log import BOX, KEYPOINTS, TRACK
-from shadow_trainer.video import yuv_planes
 
 Rgb = tuple[int, int, int]
 MIN_KEYPOINT_CONF = 0.5
@@ -44,10 +43,6 @@ class _Canvas:
     y: np.ndarray
     u: np.ndarray
     v: np.ndarray
-
-    @classmethod
-    def of(cls, packed: np.ndarray) -> _Canvas:
-        return cls(*yuv_planes(packed))
 
     def line(self, p: tuple[int, int], q: tuple[int, int], colour: Rgb, thickness: int) -> None:
         cy, cu, cv = rgb_to_yuv(colour)
@@ -127,8 +122,15 @@ class FrameRenderer:
     def _text_scale(self) -> float:
         return max(0.5, min(self.width, self.height) / 720)
 
-    def draw(self, packed: np.ndarray, rows: np.ndarray, t: float, punches_so_far: int) -> None:
-        canvas = _Canvas.of(packed)
+    def draw(
+        self,
+        planes: tuple[np.ndarray, np.ndarray, np.ndarray],
+        rows: np.ndarray,
+        t: float,
+        punches_so_far: int,
+    ) -> None:
+        """Draw on the Y, U, V planes of one upright yuv420p frame, in place."""
+        canvas = _Canvas(*planes)
         for row in rows:
             main = self.main_track is not None and int(row[TRACK]) == self.main_track
             keypoints = row[KEYPOINTS].reshape(-1, 3)

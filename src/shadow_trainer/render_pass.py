@@ -12,14 +12,21 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
+import av
 
 from shadow_trainer.encode import H264Writer
 from shadow_trainer.pose_log import PoseLog
 from shadow_trainer.prefetch import Prefetcher
 from shadow_trainer.progress import Progress
 from shadow_trainer.render import FrameRenderer
-from shadow_trainer.video import DecodeReport, VideoInfo, even_size, iter_frames, upright_yuv
+from shadow_trainer.video import (
+    DecodeReport,
+    VideoInfo,
+    even_size,
+    frame_planes,
+    iter_frames,
+    writable_upright_frame,
+)
 
 CANCEL_POLL_FRAMES = 8
 
@@ -28,14 +35,14 @@ CANCEL_POLL_FRAMES = 8
 class _Picture:
     index: int
     t: float
-    yuv: np.ndarray
+    frame: av.VideoFrame
 
 
 def _pictures(video: Path, info: VideoInfo, limit: int) -> Iterator[_Picture]:
     for decoded in iter_frames(video, info, DecodeReport()):
         if decoded.index >= limit:  # never render past what pass 1 analysed
             return
-        yield _Picture(decoded.index, decoded.t, upright_yuv(decoded.frame, info.rotation))
+        yield _Picture(decoded.index, decoded.t, writable_upright_frame(decoded.frame, info.rotation))
 
 
 def _drawn(
@@ -45,7 +52,7 @@ def _drawn(
     for picture in pictures:
         while counted < len(punch_times) and punch_times[counted] <= picture.t:
             counted += 1
-        renderer.draw(picture.yuv, log.frame_rows(picture.index), picture.t, counted)
+        renderer.draw(frame_planes(picture.frame), log.frame_rows(picture.index), picture.t, counted)
         yield picture
 
 
@@ -73,7 +80,7 @@ def render_annotated(
             ) as drawn,
         ):
             for picture in drawn:
-                writer.write(picture.yuv, picture.t)
+                writer.write(picture.frame, picture.t)
                 if writer.frames % CANCEL_POLL_FRAMES == 0:
                     progress.check_cancel()
                 progress.within(writer.frames / max(frames, 1))

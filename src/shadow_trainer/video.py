@@ -156,6 +156,27 @@ def upright_yuv(frame: av.VideoFrame, rotation: int) -> np.ndarray:
     return rotate_yuv420(packed, rotation)
 
 
+def writable_upright_frame(frame: av.VideoFrame, rotation: int) -> av.VideoFrame:
+    """An upright, even-sized yuv420p frame that may be drawn on in place (see ``frame_planes``).
+
+    The common case (upright yuv420p, even size) costs one copy at most: decoded frames can
+    share buffers with the decoder's reference frames, so ``make_writable`` copies them first.
+    """
+    if rotation == 0 and frame.format.name == "yuv420p" and not (frame.width % 2 or frame.height % 2):
+        frame.make_writable()
+        return frame
+    return av.VideoFrame.from_ndarray(upright_yuv(frame, rotation), format="yuv420p")
+
+
+def frame_planes(frame: av.VideoFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Writable Y, U, V views into a yuv420p frame's own buffers (rows padded to ``line_size``)."""
+    views = []
+    for plane in frame.planes[:3]:
+        rows = np.frombuffer(memoryview(plane), np.uint8).reshape(plane.height, plane.line_size)
+        views.append(rows[:, : plane.width])
+    return views[0], views[1], views[2]
+
+
 def yuv_planes(packed: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Writable Y, U, V views into a packed yuv420p array (U and V are flat chunks, not rows)."""
     height, width = packed.shape[0] * 2 // 3, packed.shape[1]

@@ -64,6 +64,11 @@ class PoseEstimator:
     def letterbox(self, width: int, height: int) -> Letterbox:
         return Letterbox.fit(width, height, self.imgsz)
 
+    def warm_up(self, box: Letterbox) -> None:
+        """One throw-away batch at the video's input shape: allocations (and CUDA kernel
+        selection) happen while loading, not on the first frames."""
+        self.runtime.infer(np.zeros((self.batch_size, box.input_height, box.input_width, 3), np.uint8))
+
     def estimate_batch(self, inputs: Sequence[np.ndarray], box: Letterbox) -> list[PoseDetections]:
         """People in each letterboxed RGB input (all of one size), in source pixels."""
         rows = self.runtime.infer(np.stack(inputs))
