@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from av.video.reformatter import VideoReformatter
 
 from shadow_trainer.keypoints_writer import KeypointsWriter
 from shadow_trainer.main_boxer import MainBoxerPicker
@@ -40,8 +41,11 @@ class _Input:
 
 
 def _model_inputs(video: Path, info: VideoInfo, box: Letterbox, report: DecodeReport) -> Iterator[_Input]:
+    reformatter = VideoReformatter()
     for decoded in iter_frames(video, info, report):
-        yield _Input(decoded.index, decoded.t, letterbox_video_frame(decoded.frame, box, info.rotation))
+        yield _Input(
+            decoded.index, decoded.t, letterbox_video_frame(decoded.frame, box, info.rotation, reformatter)
+        )
 
 
 def _batches(items: Iterator[_Input], size: int) -> Iterator[list[_Input]]:

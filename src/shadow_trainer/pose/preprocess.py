@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import av
 import cv2
 import numpy as np
+from av.video.reformatter import VideoReformatter
 
 PAD_VALUE = 114
 STRIDE = 32
@@ -73,11 +74,19 @@ def letterbox_image(bgr: np.ndarray, box: Letterbox) -> np.ndarray:
     return box.pad(cv2.cvtColor(resized, cv2.COLOR_BGR2RGB))
 
 
-def letterbox_video_frame(frame: av.VideoFrame, box: Letterbox, rotation: int) -> np.ndarray:
-    """A decoded (unrotated) frame as the RGB uint8 model input for its upright letterbox."""
+def letterbox_video_frame(
+    frame: av.VideoFrame, box: Letterbox, rotation: int, reformatter: VideoReformatter | None = None
+) -> np.ndarray:
+    """A decoded (unrotated) frame as the RGB uint8 model input for its upright letterbox.
+
+    Pass one ``reformatter`` per decode thread: it keeps its swscale context between frames,
+    where ``frame.reformat`` would build a new one each time.
+    """
     turned = rotation in (90, 270)
     width, height = (box.new_height, box.new_width) if turned else (box.new_width, box.new_height)
-    rgb = frame.to_ndarray(width=width, height=height, format="rgb24", interpolation="BILINEAR")
+    reformatter = reformatter or VideoReformatter()
+    small = reformatter.reformat(frame, width=width, height=height, format="rgb24", interpolation="BILINEAR")
+    rgb = small.to_ndarray()
     if rotation:
         rgb = np.rot90(rgb, -(rotation // 90))
     return box.pad(rgb)
