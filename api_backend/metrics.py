@@ -7,7 +7,6 @@ import time
 from fastapi import FastAPI, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, Histogram, generate_latest
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
-from starlette.routing import Match
 
 REQUESTS = Counter("http_requests_total", "HTTP requests", ["method", "route", "status"])
 LATENCY = Histogram(
@@ -23,16 +22,13 @@ UPLOAD_BYTES = Counter("upload_bytes_total", "Bytes of video uploaded")
 
 def route_template(request: Request) -> str:
     # Label by template (/api/v1/jobs/{job_id}), never by raw path, to keep cardinality bounded.
-    for route in request.app.router.routes:
-        match, _ = route.matches(request.scope)
-        if match == Match.FULL:
-            return str(getattr(route, "path", "other"))
-    return "unmatched"
+    route = request.scope.get("route")
+    return str(getattr(route, "path", None) or "unmatched")
 
 
 class MetricsMiddleware(BaseHTTPMiddleware):
     async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
-        route, method = route_template(request), request.method
+        method = request.method
         IN_FLIGHT.inc()
         start = time.perf_counter()
         status = 500
@@ -42,6 +38,7 @@ class MetricsMiddleware(BaseHTTPMiddleware):
             return response
         finally:
             IN_FLIGHT.dec()
+            route = route_template(request)
             LATENCY.labels(method, route).observe(time.perf_counter() - start)
             REQUESTS.labels(method, route, str(status)).inc()
 

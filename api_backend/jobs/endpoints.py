@@ -22,6 +22,7 @@ from api_backend.jobs import repository, service
 from api_backend.jobs.models import OUTPUT_NAMES, Job, JobStatus
 from api_backend.jobs.schemas import JobOptions, JobOut, JobPage
 from api_backend.jobs.upload import UploadError, receive_upload
+from api_backend.metrics import JOBS_CREATED, UPLOAD_BYTES
 from api_backend.storage import ObjectNotFound
 
 router = APIRouter(prefix="/api/v1/jobs", tags=["jobs"])
@@ -88,6 +89,9 @@ async def create_job(
             session, storage, settings, owner=owner, upload=upload, options=options,
             idempotency_key=idempotency_key,
         )  # fmt: skip
+        UPLOAD_BYTES.inc(upload.size)
+        if created:
+            JOBS_CREATED.labels(job.queue).inc()
     except ValidationError as exc:
         details = [{"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]} for e in exc.errors()]
         raise ApiError(422, "validation_error", f"invalid form fields: {details}") from exc

@@ -1,4 +1,4 @@
-"""A worker's heartbeat thread, hooked into Celery's worker start and stop signals."""
+"""Worker process hooks: the heartbeat thread (start/stop signals) and per-child database pools."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ import logging
 import threading
 from typing import Any
 
-from celery.signals import celeryd_after_setup, worker_shutdown
+from celery.signals import celeryd_after_setup, worker_process_init, worker_shutdown
 
-from api_backend.db.engine import session_scope
+from api_backend.db.engine import get_engine, session_scope
 from api_backend.settings import get_settings
 from api_backend.workers.registry import record_heartbeat, remove_worker
 
@@ -26,23 +26,30 @@ def cuda_available() -> bool:
         return False
 
 
+def _beat_once(hostname: str, queues: list[str], has_gpu: bool) -> None:
+    try:
+        with session_scope() as session:
+            record_heartbeat(session, hostname, queues, has_gpu)
+    except Exception as exc:  # database briefly down: keep beating, never kill the worker
+        log.warning("heartbeat failed: %s", exc)
+
+
 def _beat(hostname: str, queues: list[str], has_gpu: bool, interval_s: float) -> None:
-    while not _stop.is_set():
-        try:
-            with session_scope() as session:
-                record_heartbeat(session, hostname, queues, has_gpu)
-        except Exception as exc:  # database briefly down: keep beating, never kill the worker
-            log.warning("heartbeat failed: %s", exc)
-        _stop.wait(interval_s)
+    while not _stop.wait(interval_s):
+        _beat_once(hostname, queues, has_gpu)
 
 
 @celeryd_after_setup.connect
 def start_heartbeat(sender: str, instance: Any, **_: Any) -> None:
     queues = sorted(instance.app.amqp.queues.consume_from or {})
     _state["hostname"] = sender
+    has_gpu = cuda_available()
+    # The first beat runs here, before the pool forks its children: the thread must never be
+    # mid-import (holding the import lock) while a child is forked, or that child deadlocks.
+    _beat_once(sender, queues, has_gpu)
     thread = threading.Thread(
         target=_beat,
-        args=(sender, queues, cuda_available(), get_settings().worker_heartbeat_s),
+        args=(sender, queues, has_gpu, get_settings().worker_heartbeat_s),
         name="heartbeat",
         daemon=True,
     )
@@ -59,3 +66,10 @@ def stop_heartbeat(**_: Any) -> None:
                 remove_worker(session, hostname)
         except Exception as exc:
             log.warning("could not deregister worker %s: %s", hostname, exc)
+
+
+@worker_process_init.connect
+def fresh_connections_after_fork(**_: Any) -> None:
+    # The parent's heartbeat thread may hold the pool's lock (or a connection) at fork time: a child
+    # that reused that pool could block forever. Each pool child starts with its own pool instead.
+    get_engine().dispose(close=False)
