@@ -96,12 +96,15 @@ def run_pose_pass(
     report = DecodeReport()
     sink = _FrameSink(info, keypoints_path, pose_log_path)
     writer = BackgroundWorker(sink, depth=64, name="pose-writer")
-    depth = 2 * estimator.batch_size + 2
+    depth = (estimator.runtime.streams + 1) * estimator.batch_size + 2
     try:
         with Prefetcher(_model_inputs(video, info, box, report), depth=depth, name="decode") as frames:
+            batches = (
+                ([item.rgb for item in batch], batch)
+                for batch in _batches(iter(frames), estimator.batch_size)
+            )
             done = 0
-            for batch in _batches(iter(frames), estimator.batch_size):
-                people = estimator.estimate_batch([item.rgb for item in batch], box)
+            for people, batch in estimator.stream(batches, box):
                 for item, found in zip(batch, people, strict=True):
                     writer.submit((item.index, item.t, found))
                 previous, done = done, done + len(batch)

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections import deque
+from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Literal, TypeVar
 
 import numpy as np
 
@@ -23,6 +25,7 @@ log = logging.getLogger(__name__)
 Device = Literal["auto", "cpu", "gpu"]
 Runtime = Literal["onnx", "torch"]
 IMGSZ = 640
+Tag = TypeVar("Tag")
 
 
 def cuda_available() -> bool:
@@ -67,12 +70,37 @@ class PoseEstimator:
     def warm_up(self, box: Letterbox) -> None:
         """One throw-away batch at the video's input shape: allocations (and CUDA kernel
         selection) happen while loading, not on the first frames."""
-        self.runtime.infer(np.zeros((self.batch_size, box.input_height, box.input_width, 3), np.uint8))
+        blank = np.zeros((self.batch_size, box.input_height, box.input_width, 3), np.uint8)
+        batches = ((list(blank), None) for _ in range(self.runtime.streams))
+        for _ in self.stream(batches, box):
+            pass
 
     def estimate_batch(self, inputs: Sequence[np.ndarray], box: Letterbox) -> list[PoseDetections]:
         """People in each letterboxed RGB input (all of one size), in source pixels."""
         rows = self.runtime.infer(np.stack(inputs))
         return [to_detections(r, box) for r in rows]
+
+    def stream(
+        self, batches: Iterable[tuple[list[np.ndarray], Tag]], box: Letterbox
+    ) -> Iterator[tuple[list[PoseDetections], Tag]]:
+        """``estimate_batch`` over many batches, ``runtime.streams`` at a time, results in order.
+
+        Each batch carries a tag (its frames' indices and times) that comes back with its people.
+        """
+        if self.runtime.streams <= 1:
+            for inputs, tag in batches:
+                yield self.estimate_batch(inputs, box), tag
+            return
+        with ThreadPoolExecutor(self.runtime.streams, thread_name_prefix="pose") as pool:
+            pending: deque[tuple[Future[list[PoseDetections]], Tag]] = deque()
+            for inputs, tag in batches:
+                pending.append((pool.submit(self.estimate_batch, inputs, box), tag))
+                if len(pending) > self.runtime.streams:
+                    done, done_tag = pending.popleft()
+                    yield done.result(), done_tag
+            while pending:
+                done, done_tag = pending.popleft()
+                yield done.result(), done_tag
 
     def estimate_image(self, bgr: np.ndarray) -> PoseDetections:
         """People in one BGR image (e.g. from ``cv2.imread``)."""
