@@ -10,15 +10,17 @@ import subprocess
 from collections.abc import Iterator
 from fractions import Fraction
 from pathlib import Path
+from typing import cast
 
 import av
 import numpy as np
 import pytest
+from av.video.stream import VideoStream
 
 from shadow_trainer.pose import PoseEstimator, load_pose_estimator
 from shadow_trainer.pose.models import bundled_weights
 
-ULTRALYTICS_ASSETS = Path(__import__("ultralytics").__file__).parent / "assets"
+ULTRALYTICS_ASSETS = Path(str(__import__("ultralytics").__file__)).parent / "assets"
 
 
 def _opencv_doc_file(name: str) -> Path:
@@ -67,7 +69,7 @@ def write_clip(
 ) -> Path:
     """Encode BGR frames into ``path`` (optionally resized, with a display-rotation tag)."""
     with av.open(str(path), mode="w") as out:
-        stream = out.add_stream(codec, rate=Fraction(fps).limit_denominator(1001))
+        stream = cast(VideoStream, out.add_stream(codec, rate=Fraction(fps).limit_denominator(1001)))
         first = True
         for bgr in frames:
             frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(bgr), format="bgr24")
@@ -75,7 +77,9 @@ def write_clip(
                 frame = frame.reformat(width=size[0], height=size[1])
             if first:
                 stream.width, stream.height = frame.width, frame.height
-                stream.pix_fmt = "yuv444p" if codec == "libx264" and (frame.width % 2 or frame.height % 2) else "yuv420p"
+                stream.pix_fmt = (
+                    "yuv444p" if codec == "libx264" and (frame.width % 2 or frame.height % 2) else "yuv420p"
+                )
                 if rotation:
                     stream.set_display_rotation(rotation)
                 first = False
@@ -93,7 +97,8 @@ def clips(tmp_path_factory: pytest.TempPathFactory, vtest_path: Path) -> Path:
 
 @pytest.fixture(scope="session")
 def people_clip(clips: Path, vtest_path: Path) -> Path:
-    """30 frames of people walking (the stretch where 2–3 are close enough to detect; vtest.avi 768×576 10 fps) as H.264 mp4."""
+    """30 frames of people walking, as H.264 mp4 (vtest.avi 768×576 10 fps, from the stretch
+    where two or three walkers are near enough for the nano model)."""
     return write_clip(clips / "people.mp4", vtest_frames(vtest_path, 30, start=545))
 
 

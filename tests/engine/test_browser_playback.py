@@ -58,7 +58,9 @@ def test_annotated_video_plays_in_chromium(served: str) -> None:
             assert page.evaluate("document.getElementById('v').error") is None
             page.evaluate("document.getElementById('v').play()")
             page.wait_for_function("document.getElementById('v').currentTime > 0.5", timeout=20_000)
-            size = page.evaluate("[document.getElementById('v').videoWidth, document.getElementById('v').videoHeight]")
+            size = page.evaluate(
+                "[document.getElementById('v').videoWidth, document.getElementById('v').videoHeight]"
+            )
             assert size == [768, 576]
         finally:
             browser.close()

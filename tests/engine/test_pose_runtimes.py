@@ -7,14 +7,21 @@ import os
 import shutil
 import time
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
 import pytest
 
 from shadow_trainer.errors import AnalysisError, ModelNotFoundError
-from shadow_trainer.pose import PoseDetections, PoseEstimator, available_models, choose_runtime, resolve_model
-from shadow_trainer.pose import onnx_export
+from shadow_trainer.pose import (
+    PoseDetections,
+    PoseEstimator,
+    available_models,
+    choose_runtime,
+    onnx_export,
+    resolve_model,
+)
 from shadow_trainer.pose.estimator import cuda_available
 
 from .conftest import vtest_frames
@@ -57,11 +64,14 @@ def test_onnx_and_torch_agree_on_video_frames(
     assert total >= 8  # two or three pedestrians in every frame
 
 
-def test_matches_ultralytics_predict(image_paths: dict[str, Path], weights: Path, onnx_estimator: PoseEstimator) -> None:
+def test_matches_ultralytics_predict(
+    image_paths: dict[str, Path], weights: Path, onnx_estimator: PoseEstimator
+) -> None:
     from ultralytics import YOLO
 
     image = cv2.imread(str(image_paths["bus"]))
-    reference = YOLO(str(weights), task="pose").predict(image, verbose=False, device="cpu")[0]
+    predictions: Any = YOLO(str(weights), task="pose").predict(image, verbose=False, device="cpu")
+    reference = predictions[0]
     ours = onnx_estimator.estimate_image(image)
     assert len(ours) == len(reference.boxes)
     np.testing.assert_allclose(ours.boxes, reference.boxes.xyxy.numpy(), atol=KEYPOINT_TOLERANCE_PX)
@@ -126,7 +136,7 @@ def _slow_fake_export(weights: Path, imgsz: int, work_dir: Path) -> Path:
     return out
 
 
-def _export_in_process(weights: str, cache: str, results: multiprocessing.Queue) -> None:  # type: ignore[type-arg]
+def _export_in_process(weights: str, cache: str, results: Any) -> None:
     onnx_export._export = _slow_fake_export  # the real export takes ~20 s; the locking is what is tested
     results.put(str(onnx_export.exported_onnx(Path(weights), imgsz=640, cache_dir=Path(cache))))
 
@@ -134,7 +144,10 @@ def _export_in_process(weights: str, cache: str, results: multiprocessing.Queue)
 def test_concurrent_exports_produce_one_complete_file(tmp_path: Path, weights: Path) -> None:
     context = multiprocessing.get_context("fork")
     results = context.Queue()
-    workers = [context.Process(target=_export_in_process, args=(str(weights), str(tmp_path), results)) for _ in range(3)]
+    workers = [
+        context.Process(target=_export_in_process, args=(str(weights), str(tmp_path), results))
+        for _ in range(3)
+    ]
     for w in workers:
         w.start()
     for w in workers:

@@ -53,7 +53,9 @@ def test_real_pedestrians_keep_their_ids(vtest_path: Path, onnx_estimator: PoseE
     box = onnx_estimator.letterbox(768, 576)
     frames = [letterbox_image(bgr, box) for bgr in vtest_frames(vtest_path, 12, start=550)]
     tracker = PersonTracker()
-    ids_per_frame = [set(tracker.update(p.boxes)) for p in (onnx_estimator.estimate_batch([f], box)[0] for f in frames)]
+    ids_per_frame = [
+        set(tracker.update(p.boxes)) for p in (onnx_estimator.estimate_batch([f], box)[0] for f in frames)
+    ]
     persistent = set.intersection(*ids_per_frame[2:])
     assert len(persistent) >= 2  # the two nearest walkers keep one id throughout
     all_ids = set.union(*ids_per_frame)

@@ -10,7 +10,14 @@ import numpy as np
 import pytest
 
 from shadow_trainer.errors import InvalidVideoError
-from shadow_trainer.video import DecodeReport, iter_frames, probe_video, rotate_yuv420, upright_yuv, yuv_planes
+from shadow_trainer.video import (
+    DecodeReport,
+    iter_frames,
+    probe_video,
+    rotate_yuv420,
+    upright_yuv,
+    yuv_planes,
+)
 
 from .conftest import vtest_frames, write_clip
 
@@ -23,7 +30,13 @@ def test_probe_reads_metadata_quickly(people_clip: Path) -> None:
     assert info.fps == pytest.approx(10.0)
     assert info.duration == pytest.approx(3.0, abs=0.15)
     assert info.codec == "h264"
-    assert info.as_dict() == {"fps": 10.0, "frames": 30, "width": 768, "height": 576, "duration": info.duration}
+    assert info.as_dict() == {
+        "fps": 10.0,
+        "frames": 30,
+        "width": 768,
+        "height": 576,
+        "duration": info.duration,
+    }
 
 
 def test_probe_of_the_original_avi(vtest_path: Path) -> None:
