@@ -26,7 +26,10 @@ class H264Writer:
         self._stream.width = width
         self._stream.height = height
         self._stream.pix_fmt = "yuv420p"
+        # Frame times are set in the MPEG clock on both the codec and the stream; with the codec on
+        # 1/fps, PyAV would round variable-rate timestamps onto that grid and collide them.
         self._stream.time_base = _TIME_BASE
+        self._stream.codec_context.time_base = _TIME_BASE
         self._stream.codec_context.thread_count = threads
         self._stream.codec_context.options = {
             "preset": PRESET,

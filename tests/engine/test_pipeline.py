@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import struct
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,7 @@ from shadow_trainer.keypoint_names import KEYPOINT_NAMES
 from shadow_trainer.pipeline import AnalysisResult, analyze_video
 from shadow_trainer.pose import PoseEstimator
 from shadow_trainer.pose.estimator import cuda_available
+from shadow_trainer.video import probe_video
 
 from .conftest import vtest_frames, write_clip
 
@@ -231,3 +233,37 @@ def test_gpu_requested_without_cuda(people_clip: Path, tmp_path: Path) -> None:
     with pytest.raises(AnalysisError) as err:
         analyze_video(people_clip, tmp_path / "out", device="gpu")
     assert err.value.code == "gpu_unavailable"
+
+
+def _write_vfr_clip(path: Path, frames: list[np.ndarray], times_ms: list[int]) -> Path:
+    with av.open(str(path), "w") as out:
+        stream = out.add_stream("libx264", rate=30)
+        stream.width, stream.height, stream.pix_fmt = frames[0].shape[1], frames[0].shape[0], "yuv420p"
+        stream.time_base = stream.codec_context.time_base = Fraction(1, 1000)
+        for bgr, ms in zip(frames, times_ms, strict=True):
+            frame = av.VideoFrame.from_ndarray(bgr, format="bgr24").reformat(format="yuv420p")
+            frame.pts, frame.time_base = ms, Fraction(1, 1000)
+            for packet in stream.encode(frame):
+                out.mux(packet)
+        for packet in stream.encode():
+            out.mux(packet)
+    return path
+
+
+def test_variable_frame_rate_keeps_each_frames_time(tmp_path: Path, vtest_path: Path) -> None:
+    times_ms = [0, 100, 150, 300, 320, 500, 700, 733, 766, 900]
+    clip = _write_vfr_clip(tmp_path / "vfr.mp4", list(vtest_frames(vtest_path, 10, start=550)), times_ms)
+    result = analyze_video(clip, tmp_path / "out", device="cpu")
+    doc = json.loads(result.outputs["keypoints.json"].read_text())
+    assert [f["t"] for f in doc["frames"]] == pytest.approx([ms / 1000 for ms in times_ms], abs=2e-3)
+    with av.open(str(result.outputs["annotated.mp4"])) as container:
+        shown = [float(frame.time or 0) for frame in container.decode(video=0)]
+    assert shown == pytest.approx([ms / 1000 for ms in times_ms], abs=2e-3)
+
+
+def test_container_without_frame_count_is_estimated(tmp_path: Path, vtest_path: Path) -> None:
+    clip = write_clip(tmp_path / "clip.mkv", vtest_frames(vtest_path, 12, start=550))
+    info = probe_video(clip)
+    assert info.frames == pytest.approx(12, abs=1)
+    result = analyze_video(clip, tmp_path / "out", device="cpu")
+    assert result.summary["frames_analyzed"] == 12
