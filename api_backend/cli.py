@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
-import subprocess
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -83,33 +81,20 @@ def serve(
     with_worker: Annotated[bool, typer.Option("--worker/--no-worker", help="also run a local worker")] = True,
 ) -> None:
     """Run the API (and a local worker): with no settings, on SQLite, a local folder and no servers."""
-    import uvicorn
-
+    from api_backend.process_supervisor import Supervisor
     from api_backend.settings import get_settings
 
     settings = get_settings()
     db_upgrade("head")
     host, port = host or settings.host, port or settings.port
-    worker_process = _start_worker() if with_worker else None
+    supervisor = Supervisor()
+    supervisor.start("api", [sys.executable, "-m", "uvicorn", "api_backend.main:app", "--host", host,
+                             "--port", str(port), "--log-level", settings.log_level])  # fmt: skip
+    if with_worker:
+        supervisor.start("worker", [sys.executable, "-m", "api_backend.cli", "worker"])
     typer.echo(f"Shadow Trainer is running at http://{host}:{port}/  (API docs: http://{host}:{port}/docs)")
     typer.echo(f"  upload:  curl -F file=@video.mp4 http://{host}:{port}/api/v1/jobs")
-    try:
-        uvicorn.run("api_backend.main:app", host=host, port=port, log_level=settings.log_level)
-    finally:
-        if worker_process is not None:
-            _stop(worker_process)
-
-
-def _start_worker() -> subprocess.Popen[bytes]:
-    return subprocess.Popen([sys.executable, "-m", "api_backend.cli", "worker"], cwd=os.getcwd())
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    process.send_signal(signal.SIGTERM)  # warm shutdown: the running job finishes or is redelivered
-    try:
-        process.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        process.kill()
+    raise typer.Exit(supervisor.wait())
 
 
 @app.command()
@@ -121,9 +106,8 @@ def analyze(
     model_dir: Annotated[Path | None, typer.Option(help="folder of pose models")] = None,
 ) -> None:
     """Analyse one video into OUT: annotated.mp4, keypoints.json, punches.json, summary.json."""
-    from shadow_trainer.pipeline import analyze_video
-
     from shadow_trainer.errors import AnalysisError
+    from shadow_trainer.pipeline import analyze_video
 
     def show(stage: str, fraction: float) -> None:
         typer.echo(f"\r{stage:<14} {fraction * 100:5.1f}%", nl=False, err=True)

@@ -14,8 +14,6 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-from shadow_trainer.pipeline import AnalysisResult, analyze_video
-
 from api_backend.celery_app import GPU_QUEUE
 from api_backend.db.engine import session_scope
 from api_backend.jobs import repository
@@ -24,6 +22,7 @@ from api_backend.jobs.progress import JobProgress
 from api_backend.settings import get_settings
 from api_backend.storage import get_storage
 from shadow_trainer.errors import AnalysisCancelled, AnalysisError
+from shadow_trainer.pipeline import AnalysisResult, analyze_video
 
 log = logging.getLogger(__name__)
 

@@ -86,7 +86,7 @@ class ServiceStack:
         process = self.processes.pop(label, None)
         if process is None or process.poll() is not None:
             return
-        os.killpg(process.pid, sig)
+        process.send_signal(sig)  # the main process only: it stops its own children
         try:
             process.wait(timeout_s)
         except subprocess.TimeoutExpired:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import time
 from pathlib import Path
 
 import av
@@ -21,6 +22,13 @@ def upload(client: httpx.Client, video: Path, **fields: str) -> httpx.Response:
     with video.open("rb") as handle:
         return client.post("/api/v1/jobs", files={"file": (video.name, handle, "video/mp4")}, data=fields,
                            headers=headers)  # fmt: skip
+
+
+def submit(client: httpx.Client, video: Path, **fields: str) -> dict:
+    """Upload and insist it was accepted; returns the job."""
+    response = upload(client, video, **fields)
+    assert response.status_code == 202, response.text
+    return response.json()  # type: ignore[no-any-return]
 
 
 def fetch_output(client: httpx.Client, url: str) -> bytes:
@@ -70,7 +78,7 @@ def test_outputs_come_from_storage_as_signed_urls_on_s3(
     distributed_stack: ServiceStack, real_clip: Path
 ) -> None:
     with distributed_stack.client() as client:
-        job = distributed_stack.wait_for_job(client, upload(client, real_clip).json()["id"])
+        job = distributed_stack.wait_for_job(client, submit(client, real_clip)["id"])
         response = client.get(job["outputs"]["summary.json"])
         assert response.status_code == 307
         assert "X-Amz-Signature=" in response.headers["location"]
@@ -79,7 +87,7 @@ def test_outputs_come_from_storage_as_signed_urls_on_s3(
 
 def test_events_stream_until_the_job_ends(stack: ServiceStack, real_clip: Path) -> None:
     with stack.client() as client:
-        job_id = upload(client, real_clip).json()["id"]
+        job_id = submit(client, real_clip)["id"]
         events: list[tuple[str, dict]] = []
         with client.stream("GET", f"/api/v1/jobs/{job_id}/events", timeout=300) as response:
             assert response.headers["content-type"].startswith("text/event-stream")
@@ -98,9 +106,7 @@ def test_events_stream_until_the_job_ends(stack: ServiceStack, real_clip: Path) 
 
 def test_history_is_newest_first_with_cursor_pages(stack: ServiceStack, real_clip: Path) -> None:
     with stack.client() as client:
-        ids = [
-            upload(client, real_clip, device="gpu").json()["id"] for _ in range(3)
-        ]  # no GPU worker: stay queued
+        ids = [submit(client, real_clip, device="gpu")["id"] for _ in range(3)]  # no GPU worker: stay queued
         seen: list[str] = []
         cursor = None
         while True:
@@ -122,9 +128,9 @@ def test_history_is_newest_first_with_cursor_pages(stack: ServiceStack, real_cli
 
 def test_device_routes_to_queues(stack: ServiceStack, real_clip: Path) -> None:
     with stack.client() as client:
-        gpu_job = upload(client, real_clip, device="gpu").json()
+        gpu_job = submit(client, real_clip, device="gpu")
         assert gpu_job["queue"] == "gpu"
-        cpu_job = upload(client, real_clip, device="cpu").json()
+        cpu_job = submit(client, real_clip, device="cpu")
         assert cpu_job["queue"] == "cpu"
         client.post(f"/api/v1/jobs/{gpu_job['id']}/cancel")
         assert stack.wait_for_job(client, cpu_job["id"])["status"] == "succeeded"
@@ -132,9 +138,9 @@ def test_device_routes_to_queues(stack: ServiceStack, real_clip: Path) -> None:
 
 def test_cancel_a_running_job_stops_it_without_outputs(stack: ServiceStack, long_clip: Path) -> None:
     with stack.client() as client:
-        job_id = upload(client, long_clip).json()["id"]
+        job_id = submit(client, long_clip)["id"]
         while (job := client.get(f"/api/v1/jobs/{job_id}").json())["status"] == "queued":
-            pass
+            time.sleep(0.05)
         assert job["status"] == "running", job
         cancelled = client.post(f"/api/v1/jobs/{job_id}/cancel")
         assert cancelled.status_code == 200
@@ -207,7 +213,7 @@ def test_oversize_upload_is_refused_while_streaming(stack: ServiceStack) -> None
 
 def test_output_errors(stack: ServiceStack, real_clip: Path) -> None:
     with stack.client() as client:
-        job = upload(client, real_clip, device="gpu").json()
+        job = submit(client, real_clip, device="gpu")
         not_ready = client.get(f"/api/v1/jobs/{job['id']}/outputs/summary.json")
         assert not_ready.status_code == 404
         assert not_ready.json()["error"]["code"] == "output_not_ready"
