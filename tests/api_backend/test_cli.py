@@ -1,0 +1,87 @@
+"""The `shadow-trainer` command line, run as a real process."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from shadow_trainer.simulation import simulate_clip
+from tests.support.stack import PROJECT_ROOT
+
+
+def cli(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "api_backend.cli", *args],
+        cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=timeout, check=False,
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("command", [[], ["serve"], ["worker"], ["analyze"], ["classify"], ["db", "upgrade"]])
+def test_every_command_has_help(command: list[str]) -> None:
+    result = cli(*command, "--help")
+    assert result.returncode == 0, result.stderr
+    assert "Usage" in result.stdout
+
+
+def test_analyze_writes_the_four_outputs(real_clip: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    result = cli("analyze", str(real_clip), "--out", str(out), "--device", "cpu")
+    assert result.returncode == 0, result.stderr
+    assert sorted(p.name for p in out.iterdir()) == [
+        "annotated.mp4",
+        "keypoints.json",
+        "punches.json",
+        "summary.json",
+    ]
+    keypoints = json.loads((out / "keypoints.json").read_text())
+    assert keypoints["frame_count"] == 20
+
+
+def test_analyze_refuses_a_file_that_is_not_a_video(tmp_path: Path) -> None:
+    fake = tmp_path / "fake.mp4"
+    fake.write_text("hello")
+    result = cli("analyze", str(fake), "--out", str(tmp_path / "out"))
+    assert result.returncode == 2
+    assert "invalid_video" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+
+
+def test_classify_prints_punches_json(tmp_path: Path) -> None:
+    clip = simulate_clip(seed=4242)
+    path = tmp_path / "keypoints.json"
+    path.write_text(json.dumps(clip.keypoints))
+    result = cli("classify", str(path))
+    assert result.returncode == 0, result.stderr
+    document = json.loads(result.stdout)
+    assert document["stance"] in {"orthodox", "southpaw"}
+    assert len(document["punches"]) >= 1
+    assert {"t", "frame", "t_start", "t_end", "hand", "side", "type", "confidence", "peak_speed"} <= set(
+        document["punches"][0]
+    )
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        ("{not json", "invalid_keypoints"),
+        ('{"fps": 30}', "invalid_keypoints"),
+    ],
+)
+def test_classify_bad_input_is_a_clear_error(tmp_path: Path, content: str, expected: str) -> None:
+    path = tmp_path / "keypoints.json"
+    path.write_text(content)
+    result = cli("classify", str(path))
+    assert result.returncode == 2
+    assert expected in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_classify_missing_file_is_a_clear_error(tmp_path: Path) -> None:
+    result = cli("classify", str(tmp_path / "nope.json"))
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr
