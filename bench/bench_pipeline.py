@@ -17,6 +17,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
@@ -58,7 +59,13 @@ def make_clip(source: Path, out: Path, *, frames: int, start: int, repeat: int =
     return out
 
 
-def bare_inference_fps(clip: Path, device: str) -> float:
+@dataclass(frozen=True)
+class Run:
+    fps: float  # frames per wall-clock second
+    cpu_ms: float  # CPU milliseconds per frame, all threads of this process (others' load excluded)
+
+
+def bare_inference_fps(clip: Path, device: str) -> Run:
     """The model alone: pre-decoded, pre-letterboxed frames, same runtime, input size and
     concurrency as the pipeline (postprocessing included, as any use of the model needs it)."""
     estimator = load_pose_estimator(device=device)
@@ -68,10 +75,11 @@ def bare_inference_fps(clip: Path, device: str) -> float:
     bs = estimator.batch_size
     estimator.warm_up(box)
     batches = [(inputs[i : i + bs], i) for i in range(0, len(inputs), bs)]
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     for _ in estimator.stream(iter(batches), box):  # same concurrency as the pipeline
         pass
-    return len(inputs) / (time.perf_counter() - start)
+    wall, cpu = time.perf_counter() - start, time.process_time() - cpu
+    return Run(len(inputs) / wall, 1000 * cpu / len(inputs))
 
 
 def ultralytics_fps(clip: Path, weights: Path, device: str, work: Path) -> float:
@@ -89,12 +97,19 @@ def ultralytics_fps(clip: Path, weights: Path, device: str, work: Path) -> float
     return frames / (time.perf_counter() - start)
 
 
-def pipeline_fps(clip: Path, device: str, work: Path) -> tuple[float, float, dict[str, float]]:
-    """(fps excluding model load, fps of the whole call, stage seconds)."""
+def pipeline_fps(clip: Path, device: str, work: Path) -> tuple[Run, float, dict[str, float]]:
+    """(run excluding model load, fps of the whole call, stage seconds)."""
+    cpu_marks: dict[str, float] = {}
+
+    def mark(stage: str, _: float) -> None:
+        cpu_marks.setdefault(stage, time.process_time())
+
     start = time.perf_counter()
-    result = analyze_video(clip, work / f"out-{device}", device=device)
+    result = analyze_video(clip, work / f"out-{device}", device=device, progress=mark)
     total = time.perf_counter() - start
-    return result.frames_per_second, result.summary["frames_analyzed"] / total, result.stage_seconds
+    frames = result.summary["frames_analyzed"]
+    cpu_ms = 1000 * (cpu_marks["done"] - cpu_marks["analyzing"]) / frames
+    return Run(result.frames_per_second, cpu_ms), frames / total, result.stage_seconds
 
 
 # VmHWM (the child's own peak resident set), not ru_maxrss: Linux carries the parent's RSS at
@@ -133,39 +148,54 @@ def _throughput_rows(clip: Path, device: str, work: Path, weights: Path, repeats
     torch_device = "cpu" if device == "cpu" else "0"
     # Other processes share this machine: alternate (a) and (c) and keep medians, so a busy
     # moment does not favour one of them.
-    bare_runs, ours_runs, total_runs = [], [], []
+    bare_runs: list[Run] = []
+    ours_runs: list[Run] = []
+    total_runs: list[float] = []
     stages: dict[str, float] = {}
     for rep in range(repeats):
         bare_runs.append(bare_inference_fps(clip, device))
-        ours, total, stages = pipeline_fps(clip, device, work / f"rep{rep}")
-        ours_runs.append(ours)
+        ours_run, total, stages = pipeline_fps(clip, device, work / f"rep{rep}")
+        ours_runs.append(ours_run)
         total_runs.append(total)
     ultra = ultralytics_fps(clip, weights, torch_device, work)
-    bare, ours = _median(bare_runs), _median(ours_runs)
-    pair_ratios = [o / b for o, b in zip(ours_runs, bare_runs, strict=True)]
+    bare, ours = _median([r.fps for r in bare_runs]), _median([r.fps for r in ours_runs])
+    bare_cpu, ours_cpu = _median([r.cpu_ms for r in bare_runs]), _median([r.cpu_ms for r in ours_runs])
+    pair_ratios = [o.fps / b.fps for o, b in zip(ours_runs, bare_runs, strict=True)]
     ok_u = ours / ultra >= TARGET_VS_ULTRALYTICS
     ok_b = ours / bare >= TARGET_VS_BARE
-    runs = lambda xs: ", ".join(f"{x:.2f}" for x in xs)  # noqa: E731
+
+    def runs(xs: list[float]) -> str:
+        return ", ".join(f"{x:.2f}" for x in xs)
+
     return [
         _row(
             f"(a) bare inference, pre-decoded frames [{runtime}]",
             f"{bare:.2f} fps",
-            f"runs: {runs(bare_runs)}",
+            f"runs: {runs([r.fps for r in bare_runs])}",
         ),
         _row(f"(b) Ultralytics predict(stream, save) [.pt, torch {torch_device}]", f"{ultra:.2f} fps"),
-        _row(f"(c) our pipeline, all 4 outputs [{runtime}]", f"{ours:.2f} fps", f"runs: {runs(ours_runs)}"),
+        _row(
+            f"(c) our pipeline, all 4 outputs [{runtime}]",
+            f"{ours:.2f} fps",
+            f"runs: {runs([r.fps for r in ours_runs])}",
+        ),
         _row(
             "    (c) / (b) Ultralytics loop",
             f"{ours / ultra:.2f}×",
             f"≥ {TARGET_VS_ULTRALYTICS} {'MET' if ok_u else 'MISSED'}",
         ),
         _row(
-            "    (c) / (a) bare inference",
+            "    (c) / (a) bare inference (medians)",
             f"{ours / bare:.2f}×",
             f"≥ {TARGET_VS_BARE} {'MET' if ok_b else 'MISSED'}",
         ),
         _row(
             "    (c) / (a) per alternating pair", f"{_median(pair_ratios):.2f}×", f"runs: {runs(pair_ratios)}"
+        ),
+        _row(
+            "    CPU ms per frame: (a) bare / (c) pipeline",
+            f"{bare_cpu:.0f} / {ours_cpu:.0f}",
+            f"(a)/(c) = {bare_cpu / ours_cpu:.2f}",
         ),
         _row("    (c) including model load", f"{_median(total_runs):.2f} fps"),
         _row("    (c) stage seconds, last run", "", json.dumps(stages)),

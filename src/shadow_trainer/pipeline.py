@@ -157,12 +157,12 @@ def analyze_video(
     reporter = Progress(progress, should_cancel)
     clock = _StageClock()
     reporter.stage("loading_model")
-    with clock("loading_model"):
-        info = probe_video(video)
-        estimator = load_pose_estimator(model, device=device, model_dir=model_dir)
-        estimator.warm_up(estimator.letterbox(info.width, info.height))
-    reporter.check_cancel()
     try:
+        with clock("loading_model"):
+            info = probe_video(video)
+            estimator = load_pose_estimator(model, device=device, model_dir=model_dir)
+            estimator.warm_up(estimator.letterbox(info.width, info.height))
+        reporter.check_cancel()
         with staging_dir(out_dir) as work:
             summary = _analyze(video, info, estimator, work, reporter, clock)
             outputs = publish(work, out_dir)
