@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import struct
+import threading
+import time
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -21,6 +24,7 @@ from shadow_trainer.video import probe_video
 
 from .conftest import vtest_frames, write_clip
 
+_progress_times: list[float] = []
 OUTPUTS = {"annotated.mp4", "keypoints.json", "punches.json", "summary.json"}
 
 
@@ -29,8 +33,16 @@ def analysed(
     people_clip: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> tuple[AnalysisResult, list[tuple[str, float]]]:
     calls: list[tuple[str, float]] = []
+    times: list[float] = []
+
+    def progress(stage: str, fraction: float) -> None:
+        calls.append((stage, fraction))
+        times.append(time.monotonic())
+
     out = tmp_path_factory.mktemp("job") / "out"
-    result = analyze_video(people_clip, out, device="cpu", progress=lambda s, f: calls.append((s, f)))
+    result = analyze_video(people_clip, out, device="cpu", progress=progress)
+    global _progress_times
+    _progress_times = times
     return result, calls
 
 
@@ -136,6 +148,9 @@ def test_progress_is_monotonic_and_ends_at_one(analysed: tuple[AnalysisResult, A
     order = ["loading_model", "analyzing", "classifying", "writing", "done"]
     assert [order.index(s) for s in stages] == sorted(order.index(s) for s in stages)
     assert set(stages) == set(order)
+    analyzing = [t for (stage, _), t in zip(calls, _progress_times, strict=True) if stage == "analyzing"]
+    assert len(analyzing) >= 2  # the job's progress moves while frames are analysed...
+    assert min(b - a for a, b in itertools.pairwise(analyzing)) >= 0.45  # ...without flooding the service
     fractions = [f for _, f in calls]
     assert fractions == sorted(fractions) and all(0 <= f <= 1 for f in fractions)
 
@@ -148,10 +163,12 @@ def test_cancel_leaves_nothing(people_clip: Path, tmp_path: Path) -> None:
         polls += 1
         return polls > 2
 
+    threads_before = threading.active_count()
     with pytest.raises(AnalysisCancelled) as err:
         analyze_video(people_clip, tmp_path / "out", device="cpu", should_cancel=cancel_after_some_frames)
     assert err.value.code == "cancelled"
     assert list(tmp_path.iterdir()) == []
+    assert threading.active_count() == threads_before  # decode, inference and writer threads all ended
 
 
 def test_nobody_in_view_gives_empty_valid_outputs(tmp_path: Path) -> None:
