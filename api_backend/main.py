@@ -12,16 +12,21 @@ from fastapi.middleware.cors import CORSMiddleware
 from api_backend.errors import install_error_handlers
 from api_backend.health.endpoints import router as health_router
 from api_backend.jobs.endpoints import router as jobs_router
-from api_backend.metrics import install_metrics
+from api_backend.observability.api_metrics import install_metrics
+from api_backend.observability.logs import configure_logging
+from api_backend.observability.request_log import RequestContextMiddleware
 from api_backend.settings import get_settings
 from api_backend.storage import get_storage
 from api_backend.storage.s3 import S3Storage
+from api_backend.web.routes import install_web
 
 log = logging.getLogger(__name__)
 
 
 @asynccontextmanager
 async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+    settings = get_settings()
+    configure_logging(settings.log_level, settings.log_format)  # after uvicorn set up its own
     storage = get_storage()
     if isinstance(storage, S3Storage):
         try:
@@ -44,8 +49,10 @@ def create_app() -> FastAPI:
     if settings.allowed_origins:
         app.add_middleware(CORSMiddleware, allow_origins=settings.allowed_origins, allow_methods=["*"],
                            allow_headers=["*"])  # fmt: skip
+    app.add_middleware(RequestContextMiddleware)  # outermost: ids exist before anything logs
     app.include_router(jobs_router)
     app.include_router(health_router)
+    install_web(app)
     return app
 
 
