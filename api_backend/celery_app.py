@@ -6,9 +6,13 @@ the message to be redelivered; job state itself lives in the database, not in a 
 
 from __future__ import annotations
 
+from typing import Any
+
 from celery import Celery
+from celery.signals import setup_logging
 from kombu import Queue
 
+from api_backend.observability.logs import configure_logging
 from api_backend.settings import Settings, get_settings
 
 GPU_QUEUE = "gpu"
@@ -52,3 +56,10 @@ def create_celery(settings: Settings) -> Celery:
 
 
 celery_app = create_celery(get_settings())
+
+
+@setup_logging.connect
+def _json_logs(**_: Any) -> None:
+    # Connecting this signal stops Celery from installing its own handlers: one format everywhere.
+    settings = get_settings()
+    configure_logging(settings.log_level, settings.log_format)

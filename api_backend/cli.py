@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import tempfile
 from pathlib import Path
 from typing import Annotated
 
@@ -52,6 +53,16 @@ def default_queues() -> str:
     return "gpu,cpu" if cuda_available() else "cpu"
 
 
+def _prepare_multiprocess_metrics() -> None:
+    """Pool children share metrics through files; the folder must be set before prometheus_client loads."""
+    folder = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if folder:
+        for stale in Path(folder).glob("*.db"):
+            stale.unlink()
+    else:
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="shadow-worker-metrics-")
+
+
 @app.command()
 def worker(
     queues: Annotated[
@@ -63,6 +74,7 @@ def worker(
     loglevel: Annotated[str, typer.Option()] = "info",
 ) -> None:
     """Run a Celery worker that analyses videos."""
+    _prepare_multiprocess_metrics()
     from api_backend.celery_app import celery_app
     from api_backend.settings import get_settings
 

@@ -51,9 +51,13 @@ class Settings(BaseSettings):
     worker_heartbeat_s: float = Field(default=10.0, gt=0)
     worker_concurrency: int = Field(default=1, ge=1)
 
+    worker_metrics_host: str = "0.0.0.0"
+    worker_metrics_port: int = Field(default=9808, ge=0, le=65535)
+
     host: str = "127.0.0.1"
     port: int = 8000
     log_level: str = "info"
+    log_format: Literal["json", "text"] = "json"
 
     @model_validator(mode="after")
     def _refuse_default_secret_outside_development(self) -> Settings:

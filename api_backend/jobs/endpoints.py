@@ -22,7 +22,7 @@ from api_backend.jobs import repository, service
 from api_backend.jobs.models import OUTPUT_NAMES, Job, JobStatus
 from api_backend.jobs.schemas import JobOptions, JobOut, JobPage
 from api_backend.jobs.upload import UploadError, receive_upload
-from api_backend.metrics import JOBS_CREATED, UPLOAD_BYTES
+from api_backend.observability.api_metrics import JOBS_CREATED, UPLOAD_BYTES
 from api_backend.storage import ObjectNotFound
 
 router = APIRouter(prefix="/api/v1/jobs", tags=["jobs"])

@@ -11,14 +11,22 @@ import socket
 import tempfile
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from api_backend.celery_app import GPU_QUEUE
 from api_backend.db.engine import session_scope
 from api_backend.jobs import repository
 from api_backend.jobs.models import Job, JobStatus, utcnow
 from api_backend.jobs.progress import JobProgress
+from api_backend.observability.worker_metrics import (
+    JOBS_FINISHED,
+    JOBS_STARTED,
+    record_finished,
+    record_stages,
+)
 from api_backend.settings import get_settings
 from api_backend.storage import get_storage
 from shadow_trainer.errors import AnalysisCancelled, AnalysisError
@@ -66,32 +74,44 @@ def run_job(job_id: uuid.UUID) -> None:
     claimed = claim(job_id)
     if claimed is None:
         return
+    JOBS_STARTED.labels(claimed.queue).inc()
     progress = JobProgress(job_id)
     started = time.monotonic()
     try:
         with tempfile.TemporaryDirectory(prefix=f"job-{job_id}-") as tmp:
-            outputs = _analyse(claimed, Path(tmp), progress)
+            result = _analyse(claimed, Path(tmp), progress)
             progress.report("uploading", 0.99)
-            _store_outputs(claimed.id, outputs.outputs)
+            upload_s = _timed(_store_outputs, claimed.id, result.outputs)
     except AnalysisCancelled:
-        _end(job_id, JobStatus.cancelled, stage="cancelled")
+        _end(claimed, started, JobStatus.cancelled, stage="cancelled")
         return
     except AnalysisError as exc:
-        _end(job_id, JobStatus.failed, stage="failed", error_code=exc.code, error_message=exc.message)
+        _end(
+            claimed, started, JobStatus.failed, stage="failed", error_code=exc.code, error_message=exc.message
+        )
         return
+    stages = {**result.stage_seconds, "uploading": upload_s}
+    record_stages(claimed.queue, stages, result.frames_per_second)
     timings = {
         "total_s": round(time.monotonic() - started, 3),
-        "stages_s": outputs.stage_seconds,
-        "frames_per_second": outputs.frames_per_second,
+        "stages_s": stages,
+        "frames_per_second": result.frames_per_second,
     }
     _end(
-        job_id,
+        claimed,
+        started,
         JobStatus.succeeded,
         stage="done",
         progress=1.0,
-        output_keys={name: output_key(job_id, name) for name in outputs.outputs},
+        output_keys={name: output_key(job_id, name) for name in result.outputs},
         timings=timings,
     )
+
+
+def _timed(function: Callable[..., object], *args: object) -> float:
+    start = time.monotonic()
+    function(*args)
+    return round(time.monotonic() - start, 4)
 
 
 def _analyse(job: ClaimedJob, workdir: Path, progress: JobProgress) -> AnalysisResult:
@@ -120,12 +140,26 @@ def _store_outputs(job_id: uuid.UUID, outputs: dict[str, Path]) -> None:
         storage.put_file(output_key(job_id, name), path, content_type, move=True)
 
 
-def _end(job_id: uuid.UUID, status: JobStatus, **values: object) -> None:
+def _end(job: ClaimedJob, started: float, status: JobStatus, **values: Any) -> None:
     with session_scope() as session:
-        repository.finish_job(session, job_id, status, **values)
-    log.info("job %s %s", job_id, status.value)
+        changed = repository.finish_job(session, job.id, status, **values)
+    if changed:
+        record_finished(job.queue, status.value, values.get("error_code"), time.monotonic() - started)
+    log.info(
+        "job %s %s",
+        job.id,
+        status.value,
+        extra={"status": status.value, "error_code": values.get("error_code")},
+    )
 
 
 def fail_job(job_id: uuid.UUID, code: str, message: str) -> None:
     """Record a failure that happened outside the analysis (retries exhausted, time limit)."""
-    _end(job_id, JobStatus.failed, stage="failed", error_code=code, error_message=message)
+    with session_scope() as session:
+        job = session.get(Job, job_id)
+        queue = job.queue if job else "unknown"
+        changed = repository.finish_job(session, job_id, JobStatus.failed, stage="failed", error_code=code,
+                                        error_message=message)  # fmt: skip
+    if changed:
+        JOBS_FINISHED.labels(queue, JobStatus.failed.value, code).inc()
+    log.error("job %s failed: %s: %s", job_id, code, message)

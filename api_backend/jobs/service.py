@@ -20,6 +20,7 @@ from api_backend.jobs.models import Job, JobStatus, utcnow
 from api_backend.jobs.routing import choose_queue
 from api_backend.jobs.schemas import JobErrorOut, JobOptions, JobOut, VideoOut
 from api_backend.jobs.upload import ReceivedUpload
+from api_backend.observability.context import request_id_var
 from api_backend.settings import Settings
 from api_backend.storage import Storage
 from shadow_trainer.errors import InvalidVideoError
@@ -99,6 +100,7 @@ def enqueue(session: Session, job: Job) -> None:
     try:
         result = analyze_job.apply_async(
             args=[str(job.id)],
+            kwargs={"request_id": request_id_var.get()},
             queue=job.queue,
             retry=True,
             retry_policy={"max_retries": 3, "interval_start": 0.2},

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from celery import Task
 from celery.exceptions import SoftTimeLimitExceeded
@@ -12,6 +14,7 @@ from sqlalchemy.exc import OperationalError
 
 from api_backend.celery_app import celery_app
 from api_backend.jobs.runner import fail_job, run_job
+from api_backend.observability.context import job_id_var, request_id_var
 from api_backend.settings import get_settings
 from api_backend.storage import StorageError
 
@@ -22,7 +25,23 @@ ANALYZE_TASK = "shadow_trainer.analyze_job"
 
 
 @celery_app.task(bind=True, name=ANALYZE_TASK, max_retries=None)
-def analyze_job(self: Task, job_id: str) -> None:
+def analyze_job(self: Task, job_id: str, request_id: str | None = None) -> None:
+    with job_context(job_id, request_id):
+        _analyze(self, job_id)
+
+
+@contextmanager
+def job_context(job_id: str, request_id: str | None) -> Iterator[None]:
+    """Every log line of this job carries its id and the id of the request that created it."""
+    job_token, request_token = job_id_var.set(job_id), request_id_var.set(request_id)
+    try:
+        yield
+    finally:
+        job_id_var.reset(job_token)
+        request_id_var.reset(request_token)
+
+
+def _analyze(self: Task, job_id: str) -> None:
     settings = get_settings()
     job_uuid = uuid.UUID(job_id)
     try:

@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from typing import Any
 
-from celery.signals import celeryd_after_setup, worker_process_init, worker_shutdown
+from celery.signals import (
+    celeryd_after_setup,
+    worker_process_init,
+    worker_process_shutdown,
+    worker_ready,
+    worker_shutdown,
+)
 
 from api_backend.db.engine import get_engine, session_scope
+from api_backend.observability.worker_metrics import mark_process_dead
 from api_backend.settings import get_settings
+from api_backend.workers.http_server import WorkerState, start_server
 from api_backend.workers.registry import record_heartbeat, remove_worker
 
 log = logging.getLogger(__name__)
@@ -54,6 +63,20 @@ def start_heartbeat(sender: str, instance: Any, **_: Any) -> None:
         daemon=True,
     )
     thread.start()
+    WorkerState.heartbeat = thread
+
+
+@worker_ready.connect
+def start_http_server(**_: Any) -> None:
+    # After the pool has forked: the server thread never exists in a parent that is forking children.
+    settings = get_settings()
+    if settings.worker_metrics_port:
+        start_server(settings.worker_metrics_host, settings.worker_metrics_port)
+
+
+@worker_process_shutdown.connect
+def forget_child_metrics(pid: int | None = None, **_: Any) -> None:
+    mark_process_dead(pid or os.getpid())
 
 
 @worker_shutdown.connect

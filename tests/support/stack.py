@@ -29,7 +29,14 @@ class ServiceStack:
         self.name = name
         self.workdir = workdir
         self.env = {k: v for k, v in os.environ.items() if k not in CONFIG_VARS}
-        self.env.update({"ENVIRONMENT": "test", "DATA_DIR": str(workdir / "data"), "WORKER_HEARTBEAT_S": "1"})
+        self.env.update(
+            {
+                "ENVIRONMENT": "test",
+                "DATA_DIR": str(workdir / "data"),
+                "WORKER_HEARTBEAT_S": "1",
+                "WORKER_METRICS_PORT": str(free_port()),
+            }
+        )
         self.env.update(env)
         self.processes: dict[str, subprocess.Popen[bytes]] = {}
         self.port = 0

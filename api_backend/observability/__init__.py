@@ -1,0 +1,1 @@
+"""Logs, metrics and request/job context for the API and the workers."""

@@ -1,0 +1,50 @@
+"""Pure-ASGI middleware: a request id for every request (X-Request-ID in and out) and one
+JSON access-log line per request that carries it."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from api_backend.observability.context import new_request_id, request_id_var
+
+access_log = logging.getLogger("shadow_trainer.access")
+QUIET_PATHS = ("/health/live", "/health/ready", "/metrics")  # probes and scrapes: debug level only
+
+
+class RequestContextMiddleware:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        incoming = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
+        request_id = new_request_id(incoming)
+        token = request_id_var.set(request_id)
+        start = time.perf_counter()
+        status = 500
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                MutableHeaders(scope=message).append("X-Request-ID", request_id)
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            path = scope.get("path", "")
+            level = logging.DEBUG if path in QUIET_PATHS else logging.INFO
+            access_log.log(
+                level, "%s %s %d", scope.get("method"), path, status,
+                extra={"method": scope.get("method"), "path": path, "status": status,
+                       "duration_ms": round((time.perf_counter() - start) * 1000, 2),
+                       "client": (scope.get("client") or ("", 0))[0]},
+            )  # fmt: skip
+            request_id_var.reset(token)
