@@ -39,7 +39,14 @@ def render_nginx_conf(
     params = server.group("params")  # max_fails=... fail_timeout=..., kept for every server
     servers = "".join(f"\n        server {address}{params};" for address in upstreams)
     new_body = SERVER_LINE_RE.sub("", body, count=0).rstrip()
-    text = text[: match.start()] + "    upstream shadow_api {" + servers + new_body + "\n    }" + text[match.end() :]
+    text = (
+        text[: match.start()]
+        + "    upstream shadow_api {"
+        + servers
+        + new_body
+        + "\n    }"
+        + text[match.end() :]
+    )
     text = _sub(r"^[ \t]*listen \[::\]:(80|443)\b.*$\n", "", text)  # no IPv6 needed locally
     text = _sub(r"^([ \t]*)listen 80\b", rf"\g<1>listen 127.0.0.1:{http_port}", text)
     text = _sub(r"^([ \t]*)listen 443\b", rf"\g<1>listen 127.0.0.1:{https_port}", text)
