@@ -1,0 +1,253 @@
+"""The browser app in real (headless Debian) Chromium against the real running service."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+from playwright.sync_api import Browser, Page, expect
+
+from tests.support.stack import ServiceStack
+from tests.web.conftest import PHONE, WebPage, open_context
+
+UPLOAD_THROUGHPUT = 96 * 1024  # bytes/s: slow enough that the progress bar visibly moves
+
+
+def throttle_upload(web: WebPage, bytes_per_s: int) -> None:
+    cdp = web.context.new_cdp_session(web.page)
+    cdp.send("Network.enable")
+    cdp.send(
+        "Network.emulateNetworkConditions",
+        {"offline": False, "latency": 20, "downloadThroughput": -1, "uploadThroughput": bytes_per_s},
+    )
+
+
+def record_upload_progress(page: Page) -> None:
+    page.add_init_script(
+        "window.__progress = []; document.addEventListener('upload-progress',"
+        " e => window.__progress.push(e.detail.loaded / e.detail.total));"
+    )
+
+
+def choose_file(page: Page, path: Path) -> None:
+    expect(page.locator("#upload-form")).to_have_attribute("data-ready", "1")
+    page.set_input_files("#file-input", str(path))
+
+
+def wait_until_playing(page: Page) -> dict[str, Any]:
+    page.evaluate("document.querySelector('#annotated-video').play()")
+    page.wait_for_function(
+        "() => { const v = document.querySelector('#annotated-video');"
+        " return v.readyState >= 2 && v.currentTime > 0.3; }",
+        timeout=20_000,
+    )
+    state: dict[str, Any] = page.evaluate(
+        "(() => { const v = document.querySelector('#annotated-video');"
+        " return {readyState: v.readyState, currentTime: v.currentTime, duration: v.duration,"
+        " width: v.videoWidth, height: v.videoHeight}; })()"
+    )
+    return state
+
+
+def test_upload_progress_live_list_and_result_page(
+    web: WebPage, embedded_stack: ServiceStack, real_clip: Path
+) -> None:
+    page = web.page
+    record_upload_progress(page)
+    web.open("/")
+    expect(page.get_by_role("heading", name="Analyse a boxing video")).to_be_visible()
+    expect(page.locator("#limit-hint")).to_contain_text("8.0 MB")
+    throttle_upload(web, UPLOAD_THROUGHPUT)
+    choose_file(page, real_clip)
+    expect(page.locator("#chosen-file")).to_contain_text("people.mp4")
+
+    page.click("#upload-button")
+    bar = page.locator("#upload-progress [role=progressbar]")
+    expect(bar).to_be_visible()
+    page.wait_for_function("() => window.__progress.some(f => f > 0.2 && f < 0.9)")
+    web.screenshot("01-upload-progress")
+    notice = page.locator(".notice.success")
+    expect(notice).to_contain_text("queued for analysis", timeout=60_000)
+    progress: list[float] = page.evaluate("window.__progress")
+    middle = [f for f in progress if 0 < f < 1]
+    assert len(middle) >= 3 and middle == sorted(middle), progress  # it moved, forwards
+    assert progress[-1] == 1.0, progress
+
+    job_id = page.locator("#open-result").get_attribute("href").rsplit("/", 1)[-1]  # type: ignore[union-attr]
+    item = page.locator(f"#job-list li[data-job-id='{job_id}']")
+    expect(item).to_be_visible()
+    assert page.locator("#job-list li").first.get_attribute("data-job-id") == job_id  # newest first
+    seen: list[tuple[str | None, str | None]] = []
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline:
+        observed = (
+            item.get_attribute("data-status"),
+            item.locator("[role=progressbar]").get_attribute("aria-valuenow"),
+        )
+        if not seen or seen[-1] != observed:
+            seen.append(observed)
+            if observed[0] == "running" and len(seen) == 2:
+                web.screenshot("02-job-list-running")
+        if observed[0] in {"succeeded", "failed", "cancelled"}:
+            break
+        time.sleep(0.1)
+    if seen[-1][0] != "succeeded":
+        job = httpx.get(f"{embedded_stack.base_url}/api/v1/jobs/{job_id}").json()
+        raise AssertionError(f"job ended {seen[-1]}: {job['error']}\n{embedded_stack.logs()}")
+    assert any(s in {"queued", "running"} for s, _ in seen[:-1]), seen  # updated live, without a reload
+    assert any(f"/api/v1/jobs/{job_id}/events" in r for r in web.requests), "no SSE stream was opened"
+    web.screenshot("03-job-list-done")
+
+    item.get_by_role("link", name="View result").click()
+    expect(page).to_have_url(f"{embedded_stack.base_url}/jobs/{job_id}")
+    expect(page.locator("#results")).to_have_attribute("data-ready", "1")
+    state = wait_until_playing(page)
+    assert state["readyState"] >= 2 and state["currentTime"] > 0.3, state
+    assert (state["width"], state["height"]) == (768, 576), state
+    expect(page.locator("#timeline svg")).to_be_visible()
+    expect(page.locator("#stat-total")).to_have_text("0")  # people walking: no punches
+    links = page.locator(".downloads a[data-output]")
+    expect(links).to_have_count(4)
+    web.screenshot("04-result-no-punches")
+    web.assert_no_console_errors()
+
+
+def test_timeline_renders_and_a_punch_click_seeks_the_video(web: WebPage, punch_job: dict[str, Any]) -> None:
+    page = web.page
+    punches = sorted(punch_job["punches"], key=lambda p: p["t_start"])
+    web.open(f"/jobs/{punch_job['id']}")
+    expect(page.locator("#results")).to_have_attribute("data-ready", "1")
+    marks = page.locator("#timeline g.punch")
+    expect(marks).to_have_count(len(punches))
+    for hand in ("left", "right"):
+        expected = sum(1 for p in punches if p["hand"] == hand)
+        expect(page.locator(f"#timeline g.punch[data-hand='{hand}']")).to_have_count(expected)
+    expect(page.locator("#stat-total")).to_have_text(str(len(punches)))
+    expect(page.locator("#stat-stance")).to_have_text("Orthodox")
+    wait_until_playing(page)
+    page.evaluate("document.querySelector('#annotated-video').pause()")
+
+    target = len(punches) - 1
+    marks.nth(target).click()
+    page.wait_for_function(
+        "t => Math.abs(document.querySelector('#annotated-video').currentTime - t) < 0.06",
+        arg=punches[target]["t_start"],
+    )
+    # Keyboard: the focused punch moves with the arrow keys and Enter seeks to it.
+    page.keyboard.press("Home")
+    page.keyboard.press("ArrowRight")
+    page.keyboard.press("Enter")
+    page.wait_for_function(
+        "t => Math.abs(document.querySelector('#annotated-video').currentTime - t) < 0.06",
+        arg=punches[1]["t_start"],
+    )
+    focused = page.evaluate("document.activeElement.getAttribute('data-index')")
+    assert focused == "1"
+    expect(page.locator("#timeline g.punch.current").first).to_be_attached()
+    web.screenshot("05-result-timeline")
+    web.assert_no_console_errors()
+
+
+def test_annotated_video_supports_range_requests(
+    embedded_stack: ServiceStack, punch_job: dict[str, Any]
+) -> None:
+    """Seeking needs byte ranges: local storage answers 206 with Content-Range."""
+    url = f"{embedded_stack.base_url}/api/v1/jobs/{punch_job['id']}/outputs/annotated.mp4"
+    response = httpx.get(url, headers={"Range": "bytes=100-199"})
+    assert response.status_code == 206, response.status_code
+    assert response.headers["content-range"].startswith("bytes 100-199/")
+    assert response.headers["accept-ranges"] == "bytes"
+    assert len(response.content) == 100
+
+
+def test_invalid_file_shows_a_clear_error(web: WebPage, tmp_path: Path) -> None:
+    fake = tmp_path / "notes.mp4"
+    fake.write_text("this is a text file renamed to .mp4\n" * 50)
+    page = web.open("/")
+    choose_file(page, fake)
+    page.click("#upload-button")
+    error = page.locator("#upload-messages .error-box")
+    expect(error).to_have_attribute("data-code", "invalid_video")
+    expect(error).to_contain_text("This file isn't a video we can read.")
+    expect(error).to_contain_text("Export it again as MP4")
+    expect(page.locator("#upload-messages [role=alert]")).to_be_visible()
+    web.screenshot("06-invalid-file")
+    # The browser itself logs the refused request (HTTP 422); the page's own code logs nothing.
+    web.assert_no_console_errors(
+        allowed=(r"Failed to load resource: the server responded with a status of 422",)
+    )
+
+
+def test_oversize_and_non_video_files_are_refused_before_upload(web: WebPage, tmp_path: Path) -> None:
+    big = tmp_path / "big.mp4"
+    with big.open("wb") as handle:
+        handle.truncate(9 * 1024 * 1024)  # over the stack's MAX_UPLOAD_MB=8
+    page = web.open("/")
+    choose_file(page, big)
+    error = page.locator("#upload-messages .error-box")
+    expect(error).to_have_attribute("data-code", "upload_too_large")
+    expect(error).to_contain_text("The limit is 8.0 MB")
+    expect(page.locator("#upload-button")).to_be_disabled()
+    web.screenshot("07-too-large")
+
+    text = tmp_path / "notes.txt"
+    text.write_text("not a video")
+    choose_file(page, text)
+    expect(error).to_have_attribute("data-code", "unsupported_file_type")
+    assert not [r for r in web.requests if r.startswith("POST")], web.requests
+    web.assert_no_console_errors()
+
+
+def test_upload_can_be_cancelled(web: WebPage, real_clip: Path) -> None:
+    page = web.page
+    record_upload_progress(page)
+    web.open("/")
+    throttle_upload(web, 16 * 1024)
+    choose_file(page, real_clip)
+    page.click("#upload-button")
+    page.wait_for_function("() => window.__progress.length > 0")
+    page.click("#cancel-upload")
+    error = page.locator("#upload-messages .error-box")
+    expect(error).to_have_attribute("data-code", "upload_aborted")
+    expect(page.locator("#cancel-upload")).to_be_hidden()
+    expect(page.locator("#upload-button")).to_be_enabled()  # the same file can be sent again
+    web.assert_no_console_errors()
+
+
+def test_phone_width_has_no_horizontal_scroll(
+    browser: Browser, embedded_stack: ServiceStack, artifacts: Path, punch_job: dict[str, Any]
+) -> None:
+    phone = open_context(
+        browser, embedded_stack.base_url, artifacts, viewport=PHONE, device_scale_factor=2, is_mobile=True,
+        has_touch=True,
+    )  # fmt: skip
+    try:
+        page = phone.page
+        for name, path, ready in (
+            ("08-phone-upload", "/", "#upload-form[data-ready='1']"),
+            ("09-phone-jobs", "/jobs", "#job-list li"),
+            ("10-phone-result", f"/jobs/{punch_job['id']}", "#results[data-ready='1']"),
+        ):
+            phone.open(path)
+            page.wait_for_selector(ready)
+            widths = page.evaluate(
+                "[document.documentElement.scrollWidth, document.documentElement.clientWidth]"
+            )
+            assert widths[0] <= widths[1], (path, widths)
+            phone.screenshot(name)
+        marks = page.locator("#timeline g.punch")
+        expect(marks.first).to_be_visible()
+        box = page.locator("#timeline svg").bounding_box()
+        assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"], box
+        phone.assert_no_console_errors()
+    finally:
+        phone.context.close()
+
+
+def test_config_endpoint_reports_the_server_limits(embedded_stack: ServiceStack) -> None:
+    config = httpx.get(f"{embedded_stack.base_url}/api/v1/config").json()
+    assert config["max_upload_bytes"] == 8 * 1024 * 1024
+    assert config["default_model"] in config["models"]
+    assert config["devices"] == ["auto", "cpu", "gpu"]
