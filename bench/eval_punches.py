@@ -1,6 +1,6 @@
 """Evaluate punch detection/classification on held-out simulated clips, per condition.
 
-    uv run python bench/eval_punches.py [--clips N] [--seed S] [--classifier rules|learned]
+    uv run python bench/eval_punches.py [--clips N] [--seed S] [--classifier temporal|learned|rules]
 
 The default seed is one never used while developing or training, so the numbers are held-out.
 A detection matches a true punch when |t_det - t_true| <= 0.15 s (one-to-one).
@@ -13,7 +13,8 @@ import time
 from collections import defaultdict
 from typing import Any
 
-from shadow_trainer.punches.pipeline import classify_with, scorer_by_name
+from shadow_trainer.punches import temporal
+from shadow_trainer.punches.pipeline import classify_by
 from shadow_trainer.simulation import Score, clip_seed, score_clip, simulate_clip
 
 HELD_OUT_SEED = 90210
@@ -26,16 +27,18 @@ def main() -> None:
     )
     parser.add_argument("--clips", type=int, default=300)
     parser.add_argument("--seed", type=int, default=HELD_OUT_SEED)
-    parser.add_argument("--classifier", default="default", help="default, rules or learned")
+    parser.add_argument("--classifier", default="default", help="default, temporal, learned or rules")
+    parser.add_argument("--threshold", type=float, help="override the temporal model's apex threshold")
     parser.add_argument("--confusion", action="store_true", help="also print the type confusion matrix")
     args = parser.parse_args()
-    scorer = scorer_by_name(args.classifier)
+    if args.threshold is not None:
+        temporal.load_model().threshold = args.threshold
     groups: dict[tuple[str, str], Score] = defaultdict(Score)
     total, seconds_of_video, seconds_spent = Score(), 0.0, 0.0
     for i in range(args.clips):
         clip = simulate_clip(clip_seed(args.seed, i))
         start = time.perf_counter()
-        result = classify_with(clip.keypoints, track_id=None, scorer=scorer)
+        result = classify_by(clip.keypoints, track_id=None, method=args.classifier)
         seconds_spent += time.perf_counter() - start
         seconds_of_video += clip.keypoints["frame_count"] / clip.keypoints["fps"]
         score = score_clip(clip.labels, result)

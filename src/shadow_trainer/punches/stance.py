@@ -1,43 +1,82 @@
-"""Orthodox or southpaw from the whole clip.
+"""Orthodox or southpaw from the whole clip (main track only).
 
-Two cues, each strongest in the views where the other is weak:
-- facing: seen from the side, the lead foot/hand is on the side the nose points to;
+Cues, each strongest in the views where the others are weak:
+- facing: seen from the side or at 3/4, the lead foot/knee/shoulder is on the side the nose points to
+  (nose relative to the neck and to the ears);
 - depth: seen from the front, the lead foot is nearer the camera, so it sits lower in the image.
-A labelled-left part being the lead part means orthodox.
+Each cue is a clip average of "left part minus right part", so every cue changes sign when the
+stance does. A logistic regression without bias (``punch_stance.json``, fitted by
+``bench/train_punch_stance.py`` on training seeds) weighs them. Positive means orthodox.
 """
 
 from __future__ import annotations
 
+import json
+from functools import lru_cache
+from pathlib import Path
+
 import numpy as np
+from numpy.typing import NDArray
 
 from shadow_trainer.keypoint_names import KEYPOINT_INDEX as K
 from shadow_trainer.punches.features import BodySeries
 
 DEFAULT_STANCE = "orthodox"
-_PAIRS = (("ankle", 1.0), ("knee", 0.6), ("wrist", 0.4))
+WEIGHTS_PATH = Path(__file__).with_name("punch_stance.json")
+FEATURE_NAMES: tuple[str, ...] = (
+    "ankle_ahead",
+    "ankle_ahead_ears",
+    "knee_ahead",
+    "hip_ahead",
+    "shoulder_ahead",
+    "wrist_ahead",
+    "ankle_lower_frontal",
+    "ankle_lower",
+    "knee_lower_frontal",
+    "knee_lower",
+    "hip_lower_frontal",
+)
+
+
+def stance_features(body: BodySeries) -> NDArray[np.float64]:
+    pts = body.points / body.torso_px
+    neck = (pts[:, K["left_shoulder"]] + pts[:, K["right_shoulder"]]) / 2
+    ears = (pts[:, K["left_ear"]] + pts[:, K["right_ear"]]) / 2
+    facing = pts[:, K["nose"], 0] - neck[:, 0]
+    facing_ears = pts[:, K["nose"], 0] - ears[:, 0]
+    shoulders = pts[:, K["left_shoulder"], 0] - pts[:, K["right_shoulder"], 0]
+    frontal = np.clip(np.abs(shoulders) * body.torso_px / body.shoulder_width_px, 0.0, 1.0)
+
+    def diff(part: str, axis: int) -> NDArray[np.float64]:
+        return np.asarray(pts[:, K[f"left_{part}"], axis] - pts[:, K[f"right_{part}"], axis])
+
+    values = (
+        _nanmean(facing * diff("ankle", 0)),
+        _nanmean(facing_ears * diff("ankle", 0)),
+        _nanmean(facing * diff("knee", 0)),
+        _nanmean(facing * diff("hip", 0)),
+        _nanmean(facing * diff("shoulder", 0)),
+        _nanmean(facing * diff("wrist", 0)),
+        _nanmean(diff("ankle", 1) * frontal**2),
+        _nanmean(diff("ankle", 1)),
+        _nanmean(diff("knee", 1) * frontal**2),
+        _nanmean(diff("knee", 1)),
+        _nanmean(diff("hip", 1) * frontal**2),
+    )
+    return np.asarray(values, dtype=float)
+
+
+@lru_cache(maxsize=1)
+def _weights(path: Path = WEIGHTS_PATH) -> NDArray[np.float64]:
+    params = json.loads(path.read_text(encoding="utf-8"))
+    if tuple(params["features"]) != FEATURE_NAMES:
+        raise RuntimeError(f"{path} was fitted for other features; refit it")
+    return np.asarray(params["weights"], dtype=float)
 
 
 def stance_score(body: BodySeries) -> float:
     """Positive means orthodox (left side leads), negative southpaw; the size is the evidence."""
-    pts = body.points / body.torso_px
-    neck = (pts[:, K["left_shoulder"]] + pts[:, K["right_shoulder"]]) / 2
-    facing = pts[:, K["nose"], 0] - neck[:, 0]
-    frontal = np.clip(
-        np.abs(pts[:, K["left_shoulder"], 0] - pts[:, K["right_shoulder"], 0])
-        * body.torso_px
-        / body.shoulder_width_px,
-        0.0,
-        1.0,
-    )
-    score = 0.0
-    for part, weight in _PAIRS:
-        left, right = pts[:, K[f"left_{part}"]], pts[:, K[f"right_{part}"]]
-        ahead = facing * (left[:, 0] - right[:, 0])
-        score += weight * _nanmean(ahead)
-        if part == "ankle":
-            lower = (left[:, 1] - right[:, 1]) * frontal**2
-            score += 0.5 * weight * _nanmean(lower)
-    return score
+    return float(stance_features(body) @ _weights())
 
 
 def detect_stance(body: BodySeries | None) -> str:
@@ -46,6 +85,6 @@ def detect_stance(body: BodySeries | None) -> str:
     return "southpaw" if stance_score(body) < 0 else "orthodox"
 
 
-def _nanmean(values: np.ndarray) -> float:
+def _nanmean(values: NDArray[np.float64]) -> float:
     good = values[np.isfinite(values)]
     return float(good.mean()) if good.size else 0.0

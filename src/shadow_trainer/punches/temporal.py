@@ -1,0 +1,111 @@
+"""The temporal punch model: a small dilated 1D convolution network over per-frame arm features
+that scores, for every frame and each arm, "this is the moment of full extension of a punch"
+plus the punch class (straight / hook / uppercut). Run with numpy; weights in ``punch_temporal.npz``
+(trained by ``bench/train_punch_temporal.py`` on simulated clips of training seeds only).
+
+Punches are the local maxima of the apex score above ``threshold`` at least ``MIN_GAP_S`` apart on
+the same arm (a double jab needs ~0.3 s), so combinations come out as separate punches.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy.signal import find_peaks
+
+from shadow_trainer.punches.features import BodySeries
+from shadow_trainer.punches.frame_features import CHANNELS, MODEL_FPS, arm_sequences
+
+FloatArray = NDArray[np.float64]
+WEIGHTS_PATH = Path(__file__).with_name("punch_temporal.npz")
+CLASSES: tuple[str, ...] = ("straight", "hook", "uppercut")
+MIN_GAP_S = 0.16
+
+
+@dataclass(frozen=True)
+class Apex:
+    hand: str
+    t: float  # seconds, sub-frame
+    score: float  # apex probability
+    class_probs: FloatArray  # over CLASSES
+
+
+class TemporalNet:
+    def __init__(self, params: dict[str, FloatArray]) -> None:
+        self.mean = params["mean"].astype(float)
+        self.std = params["std"].astype(float)
+        self.threshold = float(params["threshold"])
+        self.layers: list[tuple[FloatArray, FloatArray, int]] = []
+        i = 0
+        while f"w{i}" in params:
+            w = params[f"w{i}"].astype(float)  # (out, in, k)
+            out_c, in_c, k = w.shape
+            flat = w.transpose(2, 1, 0).reshape(k * in_c, out_c)
+            self.layers.append((flat, params[f"b{i}"].astype(float), int(params["dilations"][i])))
+            i += 1
+
+    def __call__(self, x: FloatArray) -> FloatArray:
+        """(T, C) features -> (T, 1 + len(CLASSES)) logits."""
+        h = (x - self.mean) / self.std
+        last = len(self.layers) - 1
+        for i, (w, b, dil) in enumerate(self.layers):
+            k = w.shape[0] // h.shape[1]
+            y = _conv(h, w, k, dil) + b
+            if i == last:
+                h = y
+            elif i == 0:
+                h = np.maximum(y, 0.0)
+            else:
+                h = h + np.maximum(y, 0.0)
+        return h
+
+
+def _conv(h: FloatArray, w: FloatArray, k: int, dil: int) -> FloatArray:
+    if k == 1:
+        return h @ w
+    pad = dil * (k - 1) // 2
+    padded = np.pad(h, ((pad, pad), (0, 0)))
+    n = h.shape[0]
+    cols = np.concatenate([padded[j * dil : j * dil + n] for j in range(k)], axis=1)
+    return np.asarray(cols @ w)
+
+
+@lru_cache(maxsize=1)
+def load_model(path: Path = WEIGHTS_PATH) -> TemporalNet:
+    with np.load(path, allow_pickle=False) as data:
+        params = {k: data[k] for k in data.files}
+    if tuple(str(c) for c in params["channels"]) != CHANNELS:
+        raise RuntimeError(f"{path} was trained for other features; retrain it")
+    return TemporalNet(params)
+
+
+def find_apexes(body: BodySeries, *, threshold: float | None = None) -> list[Apex]:
+    model = load_model()
+    level = model.threshold if threshold is None else threshold
+    grid, seqs = arm_sequences(body)
+    out: list[Apex] = []
+    distance = max(round(MIN_GAP_S * MODEL_FPS), 1)
+    for hand, seq in seqs.items():
+        logits = model(seq)
+        score = 1.0 / (1.0 + np.exp(-logits[:, 0]))
+        peaks, _ = find_peaks(np.r_[0.0, score, 0.0], height=level, distance=distance)
+        for p in peaks - 1:
+            t = grid[p] + _subframe(score, int(p)) / MODEL_FPS
+            lo, hi = max(p - 1, 0), min(p + 2, len(score))
+            cls = logits[lo:hi, 1:].mean(axis=0)
+            e = np.exp(cls - cls.max())
+            out.append(Apex(hand, float(t), float(score[p]), e / e.sum()))
+    out.sort(key=lambda a: a.t)
+    return out
+
+
+def _subframe(score: FloatArray, p: int) -> float:
+    if p <= 0 or p >= len(score) - 1:
+        return 0.0
+    a, b, c = score[p - 1], score[p], score[p + 1]
+    denom = a - 2 * b + c
+    return float(np.clip(0.5 * (a - c) / denom, -0.5, 0.5)) if denom < 0 else 0.0
