@@ -5,6 +5,13 @@
 3. punch classification of the main boxer;
 4. render pass (decode ‖ draw ‖ encode, see ``render_pass``), punches.json, summary.json;
 then everything is moved from a staging folder into ``out_dir`` at once.
+
+Bad input: zero-byte, non-video, audio-only and unreadable/truncated-at-start files raise
+``InvalidVideoError`` (``invalid_video``) before any work. A stream that breaks mid-way is
+*not* an error: the frames decoded before the break are analysed, the outputs are complete for
+them, and ``summary.json`` says where decoding stopped (``decode_error``), because a cut-short
+upload (phone, flaky network) still holds a useful session. Nobody in view gives valid outputs
+with empty ``people`` lists and no punches.
 """
 
 from __future__ import annotations
