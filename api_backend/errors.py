@@ -8,7 +8,10 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from api_backend.storage.base import StorageError
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +68,18 @@ async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
     return error_response(422, "validation_error", "the request is invalid", details)
 
 
+async def _database_down(_: Request, exc: Exception) -> JSONResponse:
+    log.warning("database unavailable: %s", exc)
+    return error_response(503, "database_unavailable", "the database is unreachable; please retry shortly",
+                          headers={"Retry-After": "5"})  # fmt: skip
+
+
+async def _storage_down(_: Request, exc: Exception) -> JSONResponse:
+    log.warning("storage unavailable: %s", exc)
+    return error_response(503, "storage_unavailable", "file storage is unreachable; please retry shortly",
+                          headers={"Retry-After": "5"})  # fmt: skip
+
+
 async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
     log.exception("unhandled error", exc_info=exc)
     return error_response(500, "internal_error", "unexpected server error; it has been logged")
@@ -74,4 +89,6 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ApiError, _api_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(OperationalError, _database_down)
+    app.add_exception_handler(StorageError, _storage_down)
     app.add_exception_handler(Exception, _unexpected)

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from collections.abc import Iterator
@@ -47,36 +49,76 @@ def wait_until(predicate, timeout_s: float, what: str, interval_s: float = 0.2) 
     raise TimeoutError(f"{what} not ready after {timeout_s} s (last error: {last_error})")
 
 
+class RedisServer:
+    """A private redis-server that tests may stop and start again on the same port."""
+
+    def __init__(self, tmp: Path) -> None:
+        binary = shutil.which("redis-server")
+        assert binary, "redis-server is not installed (apt-get install redis-server)"
+        self.binary, self.tmp, self.port = binary, tmp, free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        args = [self.binary, "--bind", "127.0.0.1", "--port", str(self.port), "--save", "",
+                "--appendonly", "no", "--dir", str(self.tmp)]  # fmt: skip
+        self.process = subprocess.Popen(args, stdout=subprocess.DEVNULL)
+        wait_until(
+            lambda: socket.create_connection(("127.0.0.1", self.port), 0.5).close() is None, 10, "redis"
+        )
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            self.process.wait(10)
+            self.process = None
+
+
 @contextmanager
 def redis_server(tmp: Path) -> Iterator[str]:
     if url := os.environ.get("TEST_REDIS_URL"):
         yield url
         return
-    binary = shutil.which("redis-server")
-    assert binary, "redis-server is not installed (apt-get install redis-server)"
-    port = free_port()
-    process = subprocess.Popen(
-        [
-            binary,
-            "--bind",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            "--dir",
-            str(tmp),
-        ],
-        stdout=subprocess.DEVNULL,
-    )
+    server = RedisServer(tmp)
+    server.start()
     try:
-        wait_until(lambda: socket.create_connection(("127.0.0.1", port), 0.5).close() is None, 10, "redis")
-        yield f"redis://127.0.0.1:{port}/0"
+        yield server.url
     finally:
-        process.terminate()
-        process.wait(10)
+        server.stop()
+
+
+class PostgresCluster:
+    """A private PostgreSQL cluster (initdb in a temporary folder) that tests may stop and start."""
+
+    def __init__(self) -> None:
+        self.bin = Path(sorted(Path("/usr/lib/postgresql").glob("*/bin"))[-1])
+        self.dir = Path(tempfile.mkdtemp(prefix="shadow-pg-"))
+        self.port = free_port()
+        self.admin_url = f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
+        self.url = f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/shadow"
+        if os.geteuid() == 0:  # PostgreSQL refuses to run as root
+            shutil.chown(self.dir, "postgres", "postgres")
+        self._run("initdb", "-D", str(self.dir / "data"), "-A", "trust", "-U", "postgres", "--no-sync")
+
+    def _run(self, tool: str, *args: str) -> None:
+        prefix = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+        subprocess.run([*prefix, str(self.bin / tool), *args], check=True, capture_output=True, timeout=60)
+
+    def start(self) -> None:
+        options = f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c fsync=off"
+        self._run(
+            "pg_ctl", "-D", str(self.dir / "data"), "-o", options, "-l", str(self.dir / "log"), "-w", "start"
+        )
+
+    def stop(self) -> None:
+        self._run("pg_ctl", "-D", str(self.dir / "data"), "-m", "fast", "-w", "stop")
+
+    def create_database(self) -> None:
+        with psycopg.connect(self.admin_url, autocommit=True) as conn:
+            conn.execute("CREATE DATABASE shadow")
+
+    def remove(self) -> None:
+        shutil.rmtree(self.dir, ignore_errors=True)
 
 
 @contextmanager
@@ -126,29 +168,74 @@ def write_s3_identities(path: Path) -> None:
     path.write_text(json.dumps({"identities": [identity]}))
 
 
+class S3Server:
+    """The real SeaweedFS S3 gateway. With `private=True` it gets ports of its own, so that tests
+    can stop and start it without disturbing the shared one."""
+
+    def __init__(self, tmp: Path, *, private: bool = False) -> None:
+        self.tmp = tmp
+        self.ports: list[str] = []
+        self.endpoint = S3_DEFAULT_ENDPOINT
+        if private:
+            base = free_port_block(6)
+            names = ("master.port", "volume.port", "filer.port", "s3.port", "webdav.port", "admin.port")
+            self.ports = [f"-{name}={base + i}" for i, name in enumerate(names)]
+            self.ports += ["-s3.port.iceberg=0", "-s3.port.lance=0"]
+            self.endpoint = f"http://127.0.0.1:{base + 3}"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        config = self.tmp / "s3.json"
+        write_s3_identities(config)
+        (self.tmp / "data").mkdir(exist_ok=True)
+        log = (self.tmp / "weed.log").open("ab")
+        self.process = subprocess.Popen(
+            [weed_binary(), "mini", f"-dir={self.tmp / 'data'}", "-ip=127.0.0.1", "-ip.bind=127.0.0.1",
+             f"-s3.config={config}", "-master.telemetry=false", *self.ports],
+            stdout=log, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        log.close()
+        wait_until(lambda: _s3_answers(self.endpoint), 60, "S3 server")
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            self.process.wait(20)
+            self.process = None
+
+
+def free_port_block(count: int) -> int:
+    """A base port such that base..base+count-1 and their gRPC twins (+10000) are all free."""
+    for _ in range(200):
+        base = random.randint(20000, 45000)
+        ports = [base + i for i in range(count)] + [base + 10000 + i for i in range(count)]
+        if all(_port_free(port) for port in ports):
+            return base
+    raise RuntimeError("no free block of ports")
+
+
+def _port_free(port: int) -> bool:
+    with socket.socket() as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
 @contextmanager
 def s3_server(tmp: Path) -> Iterator[str]:
-    """The real SeaweedFS S3 gateway; reuses one already serving our test credentials."""
+    """The shared S3 server: reuse one already serving our test credentials, else start it."""
     endpoint = os.environ.get("TEST_S3_ENDPOINT", S3_DEFAULT_ENDPOINT)
     if _s3_answers(endpoint):
         yield endpoint
         return
-    config = tmp / "s3.json"
-    write_s3_identities(config)
-    (tmp / "data").mkdir(exist_ok=True)
-    log = (tmp / "weed.log").open("wb")
-    process = subprocess.Popen(
-        [weed_binary(), "mini", f"-dir={tmp / 'data'}", "-ip=127.0.0.1", "-ip.bind=127.0.0.1",
-         f"-s3.config={config}"],
-        stdout=log, stderr=subprocess.STDOUT,
-    )  # fmt: skip
+    server = S3Server(tmp)
+    server.start()
     try:
-        wait_until(lambda: _s3_answers(endpoint), 60, "S3 server")
-        yield endpoint
+        yield server.endpoint
     finally:
-        process.terminate()
-        process.wait(20)
-        log.close()
+        server.stop()
 
 
 def create_bucket(endpoint: str) -> str:

@@ -88,6 +88,9 @@ class ServiceStack:
             return int(body["checks"]["workers"]["queues"].get(queue, 0)) >= count
 
         wait_until(enough, timeout_s, f"{count} worker(s) on {queue}", interval_s=0.5)
+        # The heartbeat starts before Celery connects to the broker; the probe answers once it has.
+        probe = f"http://127.0.0.1:{self.env['WORKER_METRICS_PORT']}/health/ready"
+        wait_until(lambda: httpx.get(probe, timeout=10).status_code == 200, timeout_s, "worker ready", 0.5)
 
     def stop(self, label: str, sig: int = signal.SIGTERM, timeout_s: float = 30) -> None:
         process = self.processes.pop(label, None)

@@ -7,6 +7,8 @@ function build(el, attrs, children) {
     if (value === null || value === undefined || value === false) continue;
     if (key === "class") el.setAttribute("class", value);
     else if (key === "dataset") Object.assign(el.dataset, value);
+    // Through the CSSOM: a style="" attribute would be refused by the pages' Content-Security-Policy.
+    else if (key === "style") Object.assign(el.style, value);
     else if (key === "text") el.textContent = value;
     else if (key.startsWith("on") && typeof value === "function") el.addEventListener(key.slice(2), value);
     else if (value === true) el.setAttribute(key, "");

@@ -141,7 +141,7 @@ function renderSummary(summary, punchesDoc, job) {
               "td",
               { class: "bar-cell" },
               h("span", { class: "count" }, String(count)),
-              h("span", { class: `bar type-${type}`, style: `width:${(count / largest) * 100}%`, "aria-hidden": "true" }),
+              h("span", { class: `bar type-${type}`, style: { width: `${(count / largest) * 100}%` }, "aria-hidden": "true" }),
             ),
           );
         }),

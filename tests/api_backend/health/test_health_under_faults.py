@@ -1,0 +1,130 @@
+"""Each health layer answers correctly with PostgreSQL, Redis or the S3 server stopped, and the
+service recovers when they come back. Private servers, so stopping them disturbs no other test."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.conftest import s3_env
+from tests.support.services import PostgresCluster, RedisServer, S3Server, create_bucket, wait_until
+from tests.support.stack import ServiceStack
+
+
+class Faults:
+    def __init__(self, tmp: Path) -> None:
+        self.postgres = PostgresCluster()
+        self.redis = RedisServer(tmp / "redis")
+        (tmp / "redis").mkdir()
+        (tmp / "s3").mkdir()
+        self.s3 = S3Server(tmp / "s3", private=True)
+
+
+@pytest.fixture(scope="module")
+def faults(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Faults, ServiceStack]]:
+    tmp = tmp_path_factory.mktemp("faults")
+    servers = Faults(tmp)
+    servers.postgres.start()
+    servers.postgres.create_database()
+    servers.redis.start()
+    servers.s3.start()
+    env = {"DATABASE_URL": servers.postgres.url, "REDIS_URL": servers.redis.url,
+           **s3_env(servers.s3.endpoint, create_bucket(servers.s3.endpoint))}  # fmt: skip
+    stack = ServiceStack("faults", tmp, env)
+    try:
+        stack.migrate()
+        stack.start_api()
+        stack.start_worker()
+        stack.wait_for_workers()
+        yield servers, stack
+    finally:
+        stack.stop_all()
+        servers.s3.stop()
+        servers.redis.stop()
+        servers.postgres.stop()
+        servers.postgres.remove()
+
+
+def api(stack: ServiceStack, path: str) -> httpx.Response:
+    return httpx.get(f"{stack.base_url}{path}", timeout=30)
+
+
+def worker(stack: ServiceStack, path: str) -> httpx.Response:
+    return httpx.get(f"http://127.0.0.1:{stack.env['WORKER_METRICS_PORT']}{path}", timeout=30)
+
+
+def wait_ready(stack: ServiceStack) -> None:
+    wait_until(lambda: api(stack, "/health/ready").status_code == 200, 60, "API ready again", interval_s=1)
+    wait_until(
+        lambda: worker(stack, "/health/ready").status_code == 200, 60, "worker ready again", interval_s=1
+    )
+
+
+def test_everything_up(faults: tuple[Faults, ServiceStack]) -> None:
+    _, stack = faults
+    assert api(stack, "/health/ready").status_code == 200
+    detailed = api(stack, "/health/detailed").json()
+    for name in ("database", "broker", "storage", "models"):
+        assert detailed["checks"][name]["status"] == "healthy", detailed
+        assert detailed["checks"][name]["latency_ms"] >= 0
+    assert detailed["checks"]["workers"]["status"] == "degraded"  # a CPU worker, no GPU worker
+    assert detailed["status"] == "degraded"
+
+
+def test_redis_stopped(faults: tuple[Faults, ServiceStack]) -> None:
+    servers, stack = faults
+    servers.redis.stop()
+    try:
+        assert api(stack, "/health/live").status_code == 200
+        ready = api(stack, "/health/ready")
+        assert ready.status_code == 503
+        assert ready.json()["checks"]["broker"]["status"] == "unhealthy"
+        assert ready.json()["checks"]["database"]["status"] == "healthy"
+        detailed = api(stack, "/health/detailed")
+        assert detailed.status_code == 503
+        assert detailed.json()["status"] == "unhealthy"
+        assert worker(stack, "/health/live").status_code == 200
+        assert worker(stack, "/health/ready").status_code == 503
+    finally:
+        servers.redis.start()
+    wait_ready(stack)
+
+
+def test_postgres_stopped(faults: tuple[Faults, ServiceStack]) -> None:
+    servers, stack = faults
+    servers.postgres.stop()
+    try:
+        assert api(stack, "/health/live").status_code == 200
+        ready = api(stack, "/health/ready")
+        assert ready.status_code == 503
+        assert ready.json()["checks"]["database"]["status"] == "unhealthy"
+        history = api(stack, "/api/v1/jobs")
+        assert history.status_code == 503
+        assert history.json()["error"]["code"] == "database_unavailable"
+        assert worker(stack, "/health/ready").status_code == 503
+    finally:
+        servers.postgres.start()
+    wait_ready(stack)
+    assert api(stack, "/api/v1/jobs").status_code == 200
+
+
+def test_s3_stopped(faults: tuple[Faults, ServiceStack], real_clip: Path) -> None:
+    servers, stack = faults
+    servers.s3.stop()
+    try:
+        assert api(stack, "/health/ready").status_code == 200, "S3 is not needed to serve status"
+        detailed = api(stack, "/health/detailed").json()
+        assert detailed["checks"]["storage"]["status"] == "unhealthy"
+        assert detailed["status"] == "unhealthy"
+        with real_clip.open("rb") as handle:
+            upload = httpx.post(
+                f"{stack.base_url}/api/v1/jobs", files={"file": ("c.mp4", handle)}, timeout=120
+            )
+        assert upload.status_code == 503
+        assert upload.json()["error"]["code"] == "storage_unavailable"
+    finally:
+        servers.s3.start()
+    assert api(stack, "/health/detailed").json()["checks"]["storage"]["status"] == "healthy"
