@@ -61,10 +61,10 @@ def backend(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Backend]:
     stack = ServiceStack("nginx-lb", tmp_path_factory.mktemp("nginx-lb"), {"MAX_UPLOAD_MB": "64"})
     try:
         stack.migrate()
+        stack.start_worker()  # boots while the API servers start
         apis = {}
         for label in ("api-a", "api-b"):
             apis[label] = stack.start_api(label).removeprefix("http://")
-        stack.start_worker()
         stack.wait_for_workers()
         yield Backend(stack, apis)
     finally:
@@ -139,9 +139,11 @@ def test_nginx_balances_two_api_servers_and_survives_losing_one(
         assert redirect.status_code == 301
         assert redirect.headers["location"].startswith("https://")
 
-        for _ in range(6):
+        for _ in range(3):
             ready = client.get("/health/ready")
             assert ready.status_code == 200, ready.text
+        for _ in range(6):
+            assert client.get("/api/v1/jobs", params={"limit": 1}).status_code == 200
         assert ready.headers["x-content-type-options"] == "nosniff"
         assert ready.headers["x-frame-options"] == "DENY"
         assert "max-age=" in ready.headers["strict-transport-security"]
@@ -174,8 +176,8 @@ def test_nginx_balances_two_api_servers_and_survives_losing_one(
         # Requests reached both API servers: in nginx's upstream log and in each server's own log.
         served_by = Counter(upstream for _, status, upstream in proxy.upstream_lines() if status < 400)
         assert set(served_by) >= set(backend.apis.values()), served_by
-        # (only nginx asked for /health/ready: 6 requests, round robin → some on each server)
-        assert all(api_log_count(stack, label, "/health/ready") >= 1 for label in backend.apis), stack.logs()
+        # (only nginx asked for the job history: 6 requests, round robin → some on each server)
+        assert all(api_log_count(stack, label, "/api/v1/jobs") >= 1 for label in backend.apis), stack.logs()
 
         # Kill one API server outright; nginx keeps serving through the other.
         stack.stop("api-a", sig=signal.SIGKILL)
