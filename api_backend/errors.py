@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from api_backend.observability.api_metrics import STORAGE_ERRORS
 from api_backend.storage.base import StorageError
 
 log = logging.getLogger(__name__)
@@ -76,6 +77,7 @@ async def _database_down(_: Request, exc: Exception) -> JSONResponse:
 
 async def _storage_down(_: Request, exc: Exception) -> JSONResponse:
     log.warning("storage unavailable: %s", exc)
+    STORAGE_ERRORS.labels("api").inc()
     return error_response(503, "storage_unavailable", "file storage is unreachable; please retry shortly",
                           headers={"Retry-After": "5"})  # fmt: skip
 

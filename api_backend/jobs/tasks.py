@@ -15,6 +15,7 @@ from sqlalchemy.exc import OperationalError
 from api_backend.celery_app import celery_app
 from api_backend.jobs.runner import fail_job, run_job
 from api_backend.observability.context import job_id_var, request_id_var
+from api_backend.observability.worker_metrics import TRANSIENT_RETRIES
 from api_backend.settings import get_settings
 from api_backend.storage import StorageError
 
@@ -51,6 +52,15 @@ def _analyze(self: Task, job_id: str) -> None:
             job_uuid, "time_limit_exceeded", f"analysis took longer than {settings.job_soft_time_limit_s} s"
         )
     except TRANSIENT_ERRORS as exc:
+        queue = (self.request.delivery_info or {}).get("routing_key") or "unknown"
+        kind = (
+            "storage"
+            if isinstance(exc, StorageError)
+            else "database"
+            if isinstance(exc, OperationalError)
+            else "network"
+        )
+        TRANSIENT_RETRIES.labels(queue, kind).inc()
         retries = self.request.retries
         if retries >= settings.job_max_retries:
             log.exception("job %s: giving up after %d retries", job_id, retries)

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import logging
+import shutil
 import time
+from collections.abc import Iterator
 
 from fastapi import FastAPI, Request, Response
-from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, Histogram, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
+
+log = logging.getLogger(__name__)
 
 REQUESTS = Counter("http_requests_total", "HTTP requests", ["method", "route", "status"])
 LATENCY = Histogram(
@@ -18,6 +25,36 @@ LATENCY = Histogram(
 IN_FLIGHT = Gauge("http_requests_in_flight", "HTTP requests being served")
 JOBS_CREATED = Counter("jobs_created_total", "Jobs accepted", ["queue"])
 UPLOAD_BYTES = Counter("upload_bytes_total", "Bytes of video uploaded")
+STORAGE_ERRORS = Counter("shadow_storage_errors_total", "Storage operations that failed", ["component"])
+
+
+class ServiceStateCollector(Collector):
+    """Live workers per queue (from their heartbeats) and free disk space, read at scrape time."""
+
+    def collect(self) -> Iterator[Metric]:
+        from api_backend.celery_app import QUEUES
+        from api_backend.db.engine import session_scope
+        from api_backend.settings import get_settings
+        from api_backend.workers.registry import live_workers_per_queue
+
+        settings = get_settings()
+        workers = GaugeMetricFamily("shadow_workers", "Workers alive per queue", labels=["queue"])
+        try:
+            with session_scope() as session:
+                per_queue = live_workers_per_queue(session, 3 * settings.worker_heartbeat_s)
+            for queue in QUEUES:
+                workers.add_metric([queue], per_queue.get(queue, 0))
+            yield workers
+        except Exception as exc:  # database down: the scrape still succeeds, without this family
+            log.warning("workers gauge unavailable: %s", exc)
+        if settings.data_dir.exists():
+            usage = shutil.disk_usage(settings.data_dir)
+            free = GaugeMetricFamily("shadow_data_dir_free_bytes", "Free space where uploads are spooled")
+            free.add_metric([], usage.free)
+            yield free
+
+
+REGISTRY.register(ServiceStateCollector())
 
 
 def route_template(request: Request) -> str:

@@ -36,6 +36,9 @@ STAGE_DURATION = Histogram(
     ["queue", "stage"],
     buckets=DURATION_BUCKETS,
 )
+TRANSIENT_RETRIES = Counter(
+    "shadow_job_transient_errors_total", "Infrastructure errors that made a job retry", ["queue", "kind"]
+)
 MODEL_LOAD = Histogram(
     "shadow_model_load_seconds", "Pose model load (and warm-up) time", ["queue"],
     buckets=(0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120),
