@@ -10,7 +10,7 @@ import httpx
 from playwright.sync_api import Browser, Page, expect
 
 from tests.support.stack import ServiceStack
-from tests.web.conftest import PHONE, WebPage, open_context
+from tests.web.conftest import PHONE, UPLOADED_BY_BROWSER, WebPage, open_context
 
 UPLOAD_THROUGHPUT = 96 * 1024  # bytes/s: slow enough that the progress bar visibly moves
 
@@ -97,6 +97,7 @@ def test_upload_progress_live_list_and_result_page(
         job = httpx.get(f"{embedded_stack.base_url}/api/v1/jobs/{job_id}").json()
         raise AssertionError(f"job ended {seen[-1]}: {job['error']}\n{embedded_stack.logs()}")
     assert any(s in {"queued", "running"} for s, _ in seen[:-1]), seen  # updated live, without a reload
+    UPLOADED_BY_BROWSER.append(job_id)
     assert any(f"/api/v1/jobs/{job_id}/events" in r for r in web.requests), "no SSE stream was opened"
     web.screenshot("03-job-list-done")
 
