@@ -151,6 +151,27 @@ def test_timeline_renders_and_a_punch_click_seeks_the_video(web: WebPage, punch_
     web.assert_no_console_errors()
 
 
+def test_failed_job_explains_what_to_do(web: WebPage, embedded_stack: ServiceStack, real_clip: Path) -> None:
+    """A real failure: a pose model that is not installed ends the job with `model_not_found`."""
+    with embedded_stack.client() as client, real_clip.open("rb") as handle:
+        files = {"file": (real_clip.name, handle, "video/mp4")}
+        created = client.post("/api/v1/jobs", files=files, data={"model": "no-such-model"})
+        assert created.status_code == 202, created.text
+        job = embedded_stack.wait_for_job(client, created.json()["id"], timeout_s=120)
+    assert job["status"] == "failed" and job["error"]["code"] == "model_not_found", job
+    page = web.open(f"/jobs/{job['id']}")
+    error = page.locator("#job-problem .error-box")
+    expect(error).to_have_attribute("data-code", "model_not_found")
+    expect(error).to_contain_text("isn't installed on this server")
+    expect(page.locator("#job-problem").get_by_role("link", name="Upload a video")).to_be_visible()
+    expect(page.locator("#results")).to_be_hidden()
+    web.screenshot("11-result-failed")
+    web.open("/jobs")
+    item = page.locator(f"#job-list li[data-job-id='{job['id']}']")
+    expect(item.locator(".error-box")).to_contain_text("Pick another model")
+    web.assert_no_console_errors()
+
+
 def test_annotated_video_supports_range_requests(
     embedded_stack: ServiceStack, punch_job: dict[str, Any]
 ) -> None:

@@ -116,7 +116,11 @@ export function createTimeline(root, { punches, duration, onSeek }) {
       const tx = x(t);
       svg.append(
         s("line", { class: "tick", x1: tx, x2: tx, y1: axisY, y2: axisY + 5 }),
-        s("text", { class: "tick-label", x: tx, y: axisY + 18, "text-anchor": "middle" }, formatClock(t, step < 1 ? 1 : 0)),
+        s(
+          "text",
+          { class: "tick-label", x: tx, y: axisY + 18, "text-anchor": tx > width - 24 ? "end" : "middle" },
+          formatClock(t, step < 1 ? 1 : 0),
+        ),
       );
     }
 
