@@ -26,6 +26,7 @@ IN_FLIGHT = Gauge("http_requests_in_flight", "HTTP requests being served")
 JOBS_CREATED = Counter("jobs_created_total", "Jobs accepted", ["queue"])
 UPLOAD_BYTES = Counter("upload_bytes_total", "Bytes of video uploaded")
 STORAGE_ERRORS = Counter("shadow_storage_errors_total", "Storage operations that failed", ["component"])
+STORAGE_ERRORS.labels("api")  # exported at 0 from the start, so alerts see a series
 
 
 class ServiceStateCollector(Collector):

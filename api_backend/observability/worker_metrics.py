@@ -13,6 +13,8 @@ from prometheus_client import CollectorRegistry, Counter, Histogram, generate_la
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+from api_backend.celery_app import QUEUES
+
 log = logging.getLogger(__name__)
 
 DURATION_BUCKETS = (1, 2.5, 5, 10, 20, 30, 60, 120, 300, 600, 1200, 3600)
@@ -39,6 +41,9 @@ STAGE_DURATION = Histogram(
 TRANSIENT_RETRIES = Counter(
     "shadow_job_transient_errors_total", "Infrastructure errors that made a job retry", ["queue", "kind"]
 )
+for _queue in QUEUES:  # exported at 0 from the start, so alerts and dashboards see the series
+    for _kind in ("storage", "database", "network"):
+        TRANSIENT_RETRIES.labels(_queue, _kind)
 MODEL_LOAD = Histogram(
     "shadow_model_load_seconds", "Pose model load (and warm-up) time", ["queue"],
     buckets=(0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120),

@@ -10,7 +10,7 @@ export function formatBytes(bytes) {
     unit += 1;
   }
   const digits = unit === 0 || value >= 100 ? 0 : 1;
-  return `${value.toFixed(digits)} ${units[unit]}`;
+  return `${value.toFixed(digits).replace(/\.0$/, "")} ${units[unit]}`;
 }
 
 /** 75.3 → "1:15.3"; 4 → "0:04.0" */

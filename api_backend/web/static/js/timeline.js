@@ -148,8 +148,12 @@ export function createTimeline(root, { punches, duration, onSeek }) {
         },
         s("title", {}, punchLabel(punch)),
         s("rect", { class: "mark", x: x1, y, width: x2 - x1, height: LANE_H - 14, rx: 4 }),
-        s("line", { class: "impact", x1: x(punch.t ?? start), x2: x(punch.t ?? start), y1: y, y2: y + LANE_H - 14 }),
       );
+      if (x2 - x1 >= 24) {
+        // The moment of impact, where the mark is wide enough to show it beside the letter.
+        const impact = x(punch.t ?? start);
+        mark.append(s("line", { class: "impact", x1: impact, x2: impact, y1: y + 3, y2: y + LANE_H - 17 }));
+      }
       if (x2 - x1 >= 12) {
         mark.append(
           s("text", { class: "mark-letter", x: (x1 + x2) / 2, y: y + (LANE_H - 14) / 2 + 4, "text-anchor": "middle" }, TYPE_LETTER[type]),
