@@ -49,3 +49,11 @@ def test_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> 
 def test_time_limits_must_be_ordered() -> None:
     with pytest.raises(ValidationError):
         Settings(job_soft_time_limit_s=100, job_time_limit_s=50, _env_file=None)  # type: ignore[call-arg]
+
+
+def test_empty_variables_count_as_unset(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("S3_ENDPOINT_URL", "")
+    monkeypatch.setenv("DATABASE_URL", "")
+    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    assert settings.s3_endpoint_url is None
+    assert settings.resolved_database_url.startswith("sqlite:///")
