@@ -24,7 +24,7 @@ START_WINDOW_S = 0.5
 END_WINDOW_S = 0.6
 METHODS = ("temporal", "learned", "rules")
 # The temporal model beats the candidate classifiers on held-out clips (see README.md).
-DEFAULT_METHOD = "learned"
+DEFAULT_METHOD = "temporal"
 
 
 def classify_keypoints(doc: dict[str, Any], *, track_id: int | None = None) -> dict[str, Any]:

@@ -18,7 +18,7 @@ from numpy.typing import NDArray
 from scipy.signal import find_peaks
 
 from shadow_trainer.punches.features import BodySeries
-from shadow_trainer.punches.frame_features import CHANNELS, MODEL_FPS, arm_sequences
+from shadow_trainer.punches.frame_features import CHANNELS, MODEL_FPS, X_CHANNELS, arm_sequences
 
 FloatArray = NDArray[np.float64]
 WEIGHTS_PATH = Path(__file__).with_name("punch_temporal.npz")
@@ -90,7 +90,10 @@ def find_apexes(body: BodySeries, *, threshold: float | None = None) -> list[Ape
     out: list[Apex] = []
     distance = max(round(MIN_GAP_S * MODEL_FPS), 1)
     for hand, seq in seqs.items():
-        logits = model(seq)
+        # Averaged with the mirror image so that mirrored video gives exactly mirrored results.
+        mirrored = seq.copy()
+        mirrored[:, list(X_CHANNELS)] *= -1.0
+        logits = 0.5 * (model(seq) + model(mirrored))
         score = 1.0 / (1.0 + np.exp(-logits[:, 0]))
         peaks, _ = find_peaks(np.r_[0.0, score, 0.0], height=level, distance=distance)
         for p in peaks - 1:
