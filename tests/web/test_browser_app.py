@@ -58,7 +58,7 @@ def test_upload_progress_live_list_and_result_page(
     record_upload_progress(page)
     web.open("/")
     expect(page.get_by_role("heading", name="Analyse a boxing video")).to_be_visible()
-    expect(page.locator("#limit-hint")).to_contain_text("8.0 MB")
+    expect(page.locator("#limit-hint")).to_contain_text("up to 8 MB")
     throttle_upload(web, UPLOAD_THROUGHPUT)
     choose_file(page, real_clip)
     expect(page.locator("#chosen-file")).to_contain_text("people.mp4")
@@ -151,14 +151,21 @@ def test_timeline_renders_and_a_punch_click_seeks_the_video(web: WebPage, punch_
     web.assert_no_console_errors()
 
 
+def failing_job(stack: ServiceStack, client: httpx.Client, video: Path) -> dict[str, Any]:
+    """A job that really fails, fast: the pose model it asks for is not installed."""
+    with video.open("rb") as handle:
+        files = {"file": (video.name, handle, "video/mp4")}
+        created = client.post("/api/v1/jobs", files=files, data={"model": "no-such-model"})
+    assert created.status_code == 202, created.text
+    job = stack.wait_for_job(client, created.json()["id"], timeout_s=120)
+    assert job["status"] == "failed" and job["error"]["code"] == "model_not_found", job
+    return job
+
+
 def test_failed_job_explains_what_to_do(web: WebPage, embedded_stack: ServiceStack, real_clip: Path) -> None:
     """A real failure: a pose model that is not installed ends the job with `model_not_found`."""
-    with embedded_stack.client() as client, real_clip.open("rb") as handle:
-        files = {"file": (real_clip.name, handle, "video/mp4")}
-        created = client.post("/api/v1/jobs", files=files, data={"model": "no-such-model"})
-        assert created.status_code == 202, created.text
-        job = embedded_stack.wait_for_job(client, created.json()["id"], timeout_s=120)
-    assert job["status"] == "failed" and job["error"]["code"] == "model_not_found", job
+    with embedded_stack.client() as client:
+        job = failing_job(embedded_stack, client, real_clip)
     page = web.open(f"/jobs/{job['id']}")
     error = page.locator("#job-problem .error-box")
     expect(error).to_have_attribute("data-code", "model_not_found")
@@ -169,6 +176,26 @@ def test_failed_job_explains_what_to_do(web: WebPage, embedded_stack: ServiceSta
     web.open("/jobs")
     item = page.locator(f"#job-list li[data-job-id='{job['id']}']")
     expect(item.locator(".error-box")).to_contain_text("Pick another model")
+    web.assert_no_console_errors()
+
+
+def test_job_list_loads_older_pages_with_the_cursor(
+    web: WebPage, embedded_stack: ServiceStack, punch_job: dict[str, Any], real_clip: Path
+) -> None:
+    with embedded_stack.client() as client:
+        if len(client.get("/api/v1/jobs", params={"limit": 2}).json()["items"]) < 2:
+            failing_job(embedded_stack, client, real_clip)  # run alone: a second job, cheaply
+        history = client.get("/api/v1/jobs", params={"limit": 2}).json()["items"]
+    page = web.open("/jobs?limit=1")
+    items = page.locator("#job-list li")
+    expect(items).to_have_count(1)
+    page.get_by_role("button", name="Load older jobs").click()
+    expect(items).to_have_count(2)
+    shown = [items.nth(i).get_attribute("data-job-id") for i in range(2)]
+    assert shown == [job["id"] for job in history[:2]]  # newest first, no duplicates
+    page.select_option("#status-filter", "succeeded")
+    expect(page.locator("#job-list li[data-status]").first).to_have_attribute("data-status", "succeeded")
+    expect(page.locator("#job-list li:not([data-status='succeeded'])")).to_have_count(0)
     web.assert_no_console_errors()
 
 
@@ -210,7 +237,7 @@ def test_oversize_and_non_video_files_are_refused_before_upload(web: WebPage, tm
     choose_file(page, big)
     error = page.locator("#upload-messages .error-box")
     expect(error).to_have_attribute("data-code", "upload_too_large")
-    expect(error).to_contain_text("The limit is 8.0 MB")
+    expect(error).to_contain_text("The limit is 8 MB")
     expect(page.locator("#upload-button")).to_be_disabled()
     web.screenshot("07-too-large")
 
