@@ -42,6 +42,24 @@ class Settings(BaseSettings):
     download_url_expires_s: int = Field(default=3600, ge=60)
 
     max_upload_mb: int = Field(default=2048, ge=1)
+    max_video_duration_s: float = Field(default=3600.0, gt=0)
+    max_video_pixels: int = Field(default=3840 * 2160, ge=1)  # width × height, after rotation
+    max_jobs_in_flight: int = Field(default=10, ge=1)  # queued + running, per API key
+    rate_limit_per_minute: int = Field(default=600, ge=1)  # requests per API key (or client IP)
+
+    # Authentication: "api_key" needs `Authorization: Bearer <key>` (keys: `shadow-trainer keys create`);
+    # "open" serves everyone as one local owner (the embedded single-user default).
+    auth_mode: Literal["open", "api_key"] = "open"
+
+    # Webhooks: POST the job to callback_url when it ends, signed with HMAC-SHA256 (SECRET_KEY).
+    callback_max_retries: int = Field(default=8, ge=0)
+    callback_timeout_s: float = Field(default=10.0, gt=0)
+
+    # Maintenance (Celery beat): delete stored files of jobs older than this, keeping their history;
+    # fail or requeue jobs stuck `running` whose worker stopped beating.
+    file_retention_days: int = Field(default=30, ge=1)
+    stuck_job_timeout_s: int = Field(default=900, ge=60)
+    maintenance_interval_s: int = Field(default=300, ge=10)
     allowed_origins: list[str] = []
 
     model_dir: Path | None = None

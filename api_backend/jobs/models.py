@@ -7,7 +7,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Float, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Float, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from api_backend.db.base import Base, UTCDateTime
@@ -75,10 +75,17 @@ class Job(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     timings: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
+    # Webhook delivery of the final state to callback_url.
+    callback_status: Mapped[str | None] = mapped_column(String(16))  # pending | delivered | failed
+    callback_attempts: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    callback_error: Mapped[str | None] = mapped_column(Text)
+
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Set by the retention task when the upload and outputs were deleted (the history row stays).
+    files_deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     @property
     def job_status(self) -> JobStatus:

@@ -1,0 +1,1 @@
+"""API keys: who is calling, and which jobs are theirs."""
