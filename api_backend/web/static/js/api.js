@@ -10,7 +10,30 @@ export class ApiError extends Error {
   }
 }
 
-const JSON_HEADERS = { Accept: "application/json" };
+const KEY_STORAGE = "shadow-trainer.api-key";
+
+/** The API key this browser sends (servers in key mode need one; open servers ignore it). */
+export function getApiKey() {
+  try {
+    return window.localStorage.getItem(KEY_STORAGE) || "";
+  } catch {
+    return "";
+  }
+}
+
+export function setApiKey(key) {
+  try {
+    if (key) window.localStorage.setItem(KEY_STORAGE, key);
+    else window.localStorage.removeItem(KEY_STORAGE);
+  } catch {
+    // Storage disabled (private mode): the key lasts for this page only.
+  }
+}
+
+function authHeaders() {
+  const key = getApiKey();
+  return key ? { Authorization: `Bearer ${key}` } : {};
+}
 
 function errorFromBody(status, body) {
   const error = body && typeof body === "object" ? body.error : null;
@@ -22,7 +45,7 @@ function errorFromBody(status, body) {
 async function request(path, options = {}) {
   let response;
   try {
-    response = await fetch(path, { headers: JSON_HEADERS, ...options });
+    response = await fetch(path, { ...options, headers: { Accept: "application/json", ...authHeaders() } });
   } catch (cause) {
     throw new ApiError(0, "network_error", String(cause && cause.message ? cause.message : cause));
   }
@@ -97,6 +120,7 @@ export function uploadVideo(file, fields, { onProgress, idempotencyKey } = {}) {
   });
   xhr.open("POST", "/api/v1/jobs");
   xhr.setRequestHeader("Accept", "application/json");
+  for (const [name, value] of Object.entries(authHeaders())) xhr.setRequestHeader(name, value);
   // The same key for the same chosen file: sending it twice answers with the first job, not a duplicate.
   xhr.setRequestHeader("Idempotency-Key", idempotencyKey || newIdempotencyKey());
   xhr.send(form);

@@ -59,6 +59,10 @@ const MESSAGES = {
     "The analysis produced unusable data.",
     "Try again; if it keeps happening, tell your administrator and give them the job id.",
   ],
+  unauthorized: [
+    "This server needs an API key.",
+    "Ask your administrator for a key and enter it under “API key” at the bottom of the upload page.",
+  ],
   rate_limited: ["Too many requests right now.", "Wait a moment, then try again."],
   service_unavailable: ["The service is temporarily unavailable.", "Wait a moment, then try again."],
   job_not_found: ["We can't find this job.", "It may have been deleted. Go to your jobs and pick another one."],

@@ -2,7 +2,7 @@
 //
 // Browsers allow only ~6 connections per origin over HTTP/1.1 and every open event stream holds one,
 // so at most MAX_STREAMS jobs are followed by SSE at a time; the others are polled every few seconds.
-import { eventsPath, getJob } from "./api.js";
+import { eventsPath, getApiKey, getJob } from "./api.js";
 import { isTerminal } from "./format.js";
 
 const MAX_STREAMS = 3;
@@ -84,7 +84,8 @@ export function watchJob(id, onJob, { onError } = {}) {
     });
   }
 
-  if (openStreams < MAX_STREAMS && "EventSource" in window) stream();
+  // EventSource cannot send an Authorization header: with an API key the job is polled instead.
+  if (openStreams < MAX_STREAMS && "EventSource" in window && !getApiKey()) stream();
   else poll();
   window.addEventListener("pagehide", finish, { once: true });
   return finish;

@@ -1,5 +1,5 @@
 // Upload page: choose or drop a video, check it here, upload it with a real progress bar, follow the job.
-import { getConfig, newIdempotencyKey, resultPage, uploadVideo } from "./api.js";
+import { getApiKey, getConfig, newIdempotencyKey, resultPage, setApiKey, uploadVideo } from "./api.js";
 import { $, announce, h } from "./dom.js";
 import { explain } from "./errors.js";
 import { formatBytes } from "./format.js";
@@ -189,3 +189,20 @@ getConfig()
     const info = explain("config_unavailable", error.message);
     limitHint.textContent = `${info.title} ${info.advice}`;
   });
+
+const keyForm = $("#api-key-form");
+const keyInput = $("#api-key");
+const keyStatus = $("#api-key-status");
+keyInput.value = getApiKey();
+keyForm.addEventListener("submit", (event) => {
+  event.preventDefault();
+  setApiKey(keyInput.value.trim());
+  announce(keyStatus, keyInput.value.trim() ? "Key saved. Reloading your jobs…" : "No key saved.");
+  jobs.reload();
+});
+$("#api-key-clear").addEventListener("click", () => {
+  keyInput.value = "";
+  setApiKey("");
+  announce(keyStatus, "Key forgotten.");
+  jobs.reload();
+});
