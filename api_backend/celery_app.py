@@ -51,8 +51,23 @@ def create_celery(settings: Settings) -> Celery:
         broker_transport_options=transport_options(settings.resolved_broker_url, visibility_timeout),
         result_backend=None,
         timezone="UTC",
+        imports=["api_backend.maintenance.tasks"],
+        beat_schedule=maintenance_schedule(settings),
     )
     return app
+
+
+def maintenance_schedule(settings: Settings) -> dict[str, dict[str, Any]]:
+    """Celery beat (`shadow-trainer beat`): retention and stuck-job recovery on the `cpu` queue,
+    every MAINTENANCE_INTERVAL_S. A run that waited longer than one interval is dropped (`expires`):
+    the next one does the same work."""
+    every = settings.maintenance_interval_s
+    options = {"queue": CPU_QUEUE, "expires": every}
+    tasks = {"retention": "retention", "recover-jobs": "recover_jobs"}
+    return {
+        entry: {"task": f"shadow_trainer.maintenance.{task}", "schedule": every, "options": options}
+        for entry, task in tasks.items()
+    }
 
 
 celery_app = create_celery(get_settings())

@@ -1,4 +1,4 @@
-"""`shadow-trainer`: serve, worker, analyze, classify, db upgrade/downgrade."""
+"""`shadow-trainer`: serve, worker, beat, analyze, classify, db upgrade/downgrade."""
 
 from __future__ import annotations
 
@@ -91,8 +91,9 @@ def serve(
     host: Annotated[str | None, typer.Option(help="default: HOST setting")] = None,
     port: Annotated[int | None, typer.Option(help="default: PORT setting")] = None,
     with_worker: Annotated[bool, typer.Option("--worker/--no-worker", help="also run a local worker")] = True,
+    with_beat: Annotated[bool, typer.Option("--beat/--no-beat", help="also run Celery beat")] = True,
 ) -> None:
-    """Run the API (and a local worker): with no settings, on SQLite, a local folder and no servers."""
+    """Run the API, a local worker and beat: with no settings, on SQLite, a local folder, no servers."""
     from api_backend.process_supervisor import Supervisor
     from api_backend.settings import get_settings
 
@@ -104,6 +105,8 @@ def serve(
                              "--port", str(port), "--log-level", settings.log_level])  # fmt: skip
     if with_worker:
         supervisor.start("worker", [sys.executable, "-m", "api_backend.cli", "worker"])
+    if with_beat:
+        supervisor.start("beat", [sys.executable, "-m", "api_backend.cli", "beat"])
     typer.echo(f"Shadow Trainer is running at http://{host}:{port}/  (API docs: http://{host}:{port}/docs)")
     typer.echo(f"  upload:  curl -F file=@video.mp4 http://{host}:{port}/api/v1/jobs")
     raise typer.Exit(supervisor.wait())
@@ -133,6 +136,18 @@ def analyze(
     for name, path in result.outputs.items():
         typer.echo(f"{name:<16} {path}")
     typer.echo(f"{result.frames_per_second:.1f} frames/s")
+
+
+@app.command()
+def beat(loglevel: Annotated[str, typer.Option()] = "info") -> None:
+    """Run Celery beat: schedules maintenance (file retention, stuck-job recovery). Run exactly one."""
+    from api_backend.celery_app import celery_app
+    from api_backend.settings import get_settings
+
+    data_dir = get_settings().data_dir
+    data_dir.mkdir(parents=True, exist_ok=True)
+    schedule = (data_dir / "celerybeat-schedule").resolve()
+    celery_app.start(["beat", "--schedule", str(schedule), "--loglevel", loglevel])
 
 
 @app.command()

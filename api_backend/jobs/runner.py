@@ -48,8 +48,16 @@ def output_key(job_id: uuid.UUID, name: str) -> str:
     return f"jobs/{job_id}/outputs/{name}"
 
 
-def claim(job_id: uuid.UUID) -> ClaimedJob | None:
-    """Mark the job running; None when there is nothing to do (ended, cancelled, or unknown)."""
+def claim(job_id: uuid.UUID, task_id: str | None = None, worker: str | None = None) -> ClaimedJob | None:
+    """Mark the job running; None when there is nothing to do (ended, cancelled, unknown, or
+    already running under another message).
+
+    `task_id` is the Celery message's id: a job `running` under a different message is a
+    duplicate delivery (e.g. the broker redelivering the original message after the maintenance
+    task requeued the job with a new one) and is dropped. The same id is the same message
+    delivered again (pool child lost, `self.retry()`), which runs. `worker` is the Celery node
+    name, matching the heartbeat table, so the maintenance task can tell when that worker died.
+    """
     with session_scope() as session:
         job = session.get(Job, job_id, with_for_update=True)
         if job is None:
@@ -57,6 +65,14 @@ def claim(job_id: uuid.UUID) -> ClaimedJob | None:
             return None
         if job.job_status.is_terminal:
             return None  # e.g. redelivered after it already finished, or cancelled while queued
+        if (
+            task_id is not None
+            and job.status == JobStatus.running.value
+            and job.celery_task_id not in (None, task_id)
+        ):
+            log.warning("job %s already runs under message %s; dropping duplicate %s", job_id,
+                        job.celery_task_id, task_id)  # fmt: skip
+            return None
         if job.cancel_requested:
             repository.finish_job(session, job_id, JobStatus.cancelled, stage="cancelled")
             return None
@@ -64,14 +80,16 @@ def claim(job_id: uuid.UUID) -> ClaimedJob | None:
         job.stage = "starting"
         job.started_at = job.started_at or utcnow()
         job.attempts += 1
-        job.worker = socket.gethostname()
+        job.worker = worker or socket.gethostname()
+        if task_id is not None:
+            job.celery_task_id = task_id
         job.error_code = job.error_message = None
         return ClaimedJob(job.id, job.input_key, job.input_filename, job.model, job.queue)
 
 
-def run_job(job_id: uuid.UUID) -> None:
+def run_job(job_id: uuid.UUID, task_id: str | None = None, worker: str | None = None) -> None:
     """Run the job to a terminal state. Transient infrastructure errors propagate for a retry."""
-    claimed = claim(job_id)
+    claimed = claim(job_id, task_id, worker)
     if claimed is None:
         return
     JOBS_STARTED.labels(claimed.queue).inc()

@@ -46,7 +46,7 @@ def _analyze(self: Task, job_id: str) -> None:
     settings = get_settings()
     job_uuid = uuid.UUID(job_id)
     try:
-        run_job(job_uuid)
+        run_job(job_uuid, self.request.id, self.request.hostname)
     except SoftTimeLimitExceeded:
         fail_job(
             job_uuid, "time_limit_exceeded", f"analysis took longer than {settings.job_soft_time_limit_s} s"

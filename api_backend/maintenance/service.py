@@ -1,0 +1,236 @@
+"""Maintenance logic, free of Celery so tests call it directly.
+
+Retention: jobs that ended more than FILE_RETENTION_DAYS ago lose their stored files (the upload
+and the outputs, everything under `jobs/<id>/`); the history row stays, marked `files_deleted_at`
+with `output_keys` cleared. Idempotent and batched: a failed run leaves the rest for the next one.
+
+Stuck jobs: a job `running` with no update for STUCK_JOB_TIMEOUT_S whose worker (`Job.worker`,
+the Celery node name that the heartbeat table also uses) stopped beating was lost with its worker
+(SIGKILL, OOM, a node gone). With the Redis broker its unacknowledged message would only come back
+after the visibility timeout (JOB_TIME_LIMIT_S + 300 s, over an hour by default), so recovery is
+done here: the job goes back to `queued` and a fresh message is sent through the usual enqueue
+path while `attempts` < JOB_MAX_RETRIES; otherwise it fails with `worker_lost`. If the original
+message is redelivered later, `runner.claim()` drops it: the job either ended or runs under the
+new message id.
+
+Lost queued messages: a job `queued` with no update for STUCK_JOB_TIMEOUT_S is re-sent too. Its
+message may have been lost (Redis restarted without persistence, a broker failover), and a queue
+backlog cannot be told apart from a loss cheaply; a duplicate message is harmless because
+`claim()` runs a job once (the first message claims it, the other finds it running under another
+id or ended). Each re-send bumps `updated_at`, so a job is re-sent at most once per timeout.
+
+Upload leftovers: an API process killed mid-upload leaves its `upload-*.part` file in the upload
+folder; files there untouched for UPLOAD_TMP_MAX_AGE_S are deleted (from the processes that share
+DATA_DIR with the API: the embedded `serve`, or any worker mounting the same data volume).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import Select, select
+from sqlalchemy.orm import Session
+
+from api_backend.db.engine import session_scope
+from api_backend.errors import ApiError
+from api_backend.jobs import repository
+from api_backend.jobs.models import TERMINAL_STATUSES, Job, JobStatus, utcnow
+from api_backend.settings import Settings, get_settings
+from api_backend.storage import Storage, StorageError, get_storage
+from api_backend.workers.registry import live_workers
+
+log = logging.getLogger(__name__)
+
+BATCH_SIZE = 100
+MAX_BATCHES_PER_RUN = 50
+UPLOAD_TMP_MAX_AGE_S = 3600.0
+UPLOAD_TMP_PATTERN = "upload-*.part"
+# A worker is dead when it has not beaten for this many heartbeat intervals (at least 30 s).
+DEAD_AFTER_HEARTBEATS = 3
+MIN_DEAD_AFTER_S = 30.0
+
+
+@dataclass
+class RetentionReport:
+    jobs: int = 0
+    objects: int = 0
+    tmp_files: int = 0
+    errors: int = 0
+
+
+@dataclass
+class RecoveryReport:
+    requeued: list[uuid.UUID] = field(default_factory=list)
+    failed: list[uuid.UUID] = field(default_factory=list)
+    resent: list[uuid.UUID] = field(default_factory=list)
+
+
+def _terminal_values() -> list[str]:
+    return [status.value for status in TERMINAL_STATUSES]
+
+
+def _lock(query: Select[Job], session: Session) -> Select[Job]:
+    """Row locks on PostgreSQL (two maintenance runs never handle the same job); SQLite has none."""
+    if session.get_bind().dialect.name == "postgresql":
+        return query.with_for_update(skip_locked=True)
+    return query
+
+
+# --- retention ---------------------------------------------------------------------------------
+
+
+def delete_expired_files(
+    settings: Settings | None = None, storage: Storage | None = None, *, batch_size: int = BATCH_SIZE
+) -> RetentionReport:
+    """Delete the stored files of jobs that ended more than FILE_RETENTION_DAYS ago."""
+    settings = settings or get_settings()
+    storage = storage or get_storage()
+    cutoff = utcnow() - timedelta(days=settings.file_retention_days)
+    report = RetentionReport()
+    for _ in range(MAX_BATCHES_PER_RUN):
+        with session_scope() as session:
+            query = (
+                select(Job)
+                .where(
+                    Job.status.in_(_terminal_values()),
+                    Job.finished_at.is_not(None),
+                    Job.finished_at < cutoff,
+                    Job.files_deleted_at.is_(None),
+                )
+                .order_by(Job.finished_at)
+                .limit(batch_size)
+            )
+            jobs = list(session.scalars(_lock(query, session)))
+            for job in jobs:
+                try:
+                    report.objects += storage.delete_prefix(f"jobs/{job.id}/")
+                except (StorageError, OSError) as exc:
+                    # Storage unreachable: keep what was done, try the rest next run.
+                    log.warning("retention: could not delete the files of job %s: %s", job.id, exc)
+                    report.errors += 1
+                    return report
+                job.files_deleted_at = utcnow()
+                job.output_keys = {}
+                report.jobs += 1
+        if len(jobs) < batch_size:
+            break
+    if report.jobs:
+        log.info("retention: deleted %d objects of %d jobs", report.objects, report.jobs)
+    return report
+
+
+def sweep_upload_tmp(tmp_dir: Path, max_age_s: float = UPLOAD_TMP_MAX_AGE_S) -> int:
+    """Delete upload temporary files left by an API process that died mid-upload."""
+    if not tmp_dir.is_dir():
+        return 0
+    cutoff = time.time() - max_age_s
+    removed = 0
+    for path in tmp_dir.glob(UPLOAD_TMP_PATTERN):
+        try:
+            if path.stat().st_mtime < cutoff:
+                path.unlink()
+                removed += 1
+        except FileNotFoundError:
+            continue  # finished or removed meanwhile
+    if removed:
+        log.info("removed %d abandoned upload file(s) from %s", removed, tmp_dir)
+    return removed
+
+
+def run_retention(settings: Settings | None = None) -> RetentionReport:
+    settings = settings or get_settings()
+    report = delete_expired_files(settings)
+    report.tmp_files = sweep_upload_tmp(settings.upload_tmp_dir)
+    return report
+
+
+# --- stuck and lost jobs -----------------------------------------------------------------------
+
+
+def dead_after_s(settings: Settings) -> float:
+    return max(DEAD_AFTER_HEARTBEATS * settings.worker_heartbeat_s, MIN_DEAD_AFTER_S)
+
+
+def recover_jobs(settings: Settings | None = None) -> RecoveryReport:
+    """Requeue (or fail) `running` jobs of dead workers; re-send long-`queued` jobs."""
+    settings = settings or get_settings()
+    report = RecoveryReport()
+    cutoff = utcnow() - timedelta(seconds=settings.stuck_job_timeout_s)
+    with session_scope() as session:
+        alive = {worker.hostname for worker in live_workers(session, dead_after_s(settings))}
+        query = (
+            select(Job.id, Job.worker)
+            .where(Job.status == JobStatus.running.value, Job.updated_at < cutoff)
+            .order_by(Job.updated_at)
+            .limit(BATCH_SIZE)
+        )
+        stuck = [job_id for job_id, worker in session.execute(query) if worker not in alive]
+        waiting_query = (
+            select(Job.id)
+            .where(Job.status == JobStatus.queued.value, Job.updated_at < cutoff)
+            .order_by(Job.updated_at)
+            .limit(BATCH_SIZE)
+        )
+        waiting = list(session.scalars(waiting_query))
+    for job_id in stuck:
+        _recover_stuck(job_id, cutoff, alive, settings, report)
+    for job_id in waiting:
+        _resend_queued(job_id, cutoff, report)
+    return report
+
+
+def _recover_stuck(
+    job_id: uuid.UUID, cutoff: datetime, alive: set[str], settings: Settings, report: RecoveryReport
+) -> None:
+    with session_scope() as session:
+        job = session.scalars(_lock(select(Job).where(Job.id == job_id), session)).first()
+        # Checked again under the lock: the job may have moved on since the first read.
+        if job is None or job.status != JobStatus.running.value or job.updated_at >= cutoff:
+            return
+        if job.worker in alive:
+            return
+        lost_worker, attempts = job.worker or "unknown", job.attempts
+        if attempts < settings.job_max_retries:
+            repository.update_job(session, job.id, status=JobStatus.queued.value, stage="queued",
+                                  progress=0.0, worker=None)  # fmt: skip
+            session.commit()
+            session.refresh(job)
+            log.warning("job %s requeued: worker %s lost (attempt %d)", job.id, lost_worker, attempts)
+            if _send(session, job):
+                report.requeued.append(job.id)
+            return
+    # Out of the locked transaction: fail_job opens its own (records metrics, queues the webhook).
+    from api_backend.jobs.runner import fail_job
+
+    message = f"the worker {lost_worker} stopped while running the job ({attempts} attempts)"
+    fail_job(job_id, "worker_lost", message)
+    report.failed.append(job_id)
+
+
+def _resend_queued(job_id: uuid.UUID, cutoff: datetime, report: RecoveryReport) -> None:
+    with session_scope() as session:
+        job = session.scalars(_lock(select(Job).where(Job.id == job_id), session)).first()
+        if job is None or job.status != JobStatus.queued.value or job.updated_at >= cutoff:
+            return
+        repository.update_job(session, job.id)  # bumps updated_at: one re-send per timeout
+        session.commit()
+        session.refresh(job)
+        log.warning("job %s still queued after the timeout; sending its message again", job.id)
+        if _send(session, job):
+            report.resent.append(job.id)
+
+
+def _send(session: Session, job: Job) -> bool:
+    """The API's enqueue path. A broker outage fails the job there (enqueue_failed), as for the API."""
+    from api_backend.jobs.service import enqueue
+
+    try:
+        enqueue(session, job)
+    except ApiError:
+        return False
+    return True
