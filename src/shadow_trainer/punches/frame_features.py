@@ -91,20 +91,23 @@ _DERIVED = {
 }
 
 
-def arm_sequences(body: BodySeries) -> tuple[FloatArray, dict[str, FloatArray]]:
+def arm_sequences(
+    body: BodySeries, activity: dict[str, FloatArray] | None = None
+) -> tuple[FloatArray, dict[str, FloatArray]]:
     """Model-rate times (n,) and, per arm label, the feature sequence (n, len(CHANNELS))."""
     frames = body.points.shape[0]
     times = np.arange(frames) / body.fps
     grid = np.arange(0.0, times[-1] + 1e-9, 1.0 / MODEL_FPS) if frames > 1 else np.zeros(1)
     window = max(round(GUARD_WINDOW_S * body.fps) | 1, 3)
-    acts = {h: activity_signal(a, body.fps) for h, a in body.arms.items()}
+    acts = activity or {h: activity_signal(a, body.fps) for h, a in body.arms.items()}
     common = _common(body)
+    channels = {h: _arm_channels(a, acts[h], window) for h, a in body.arms.items()}
     out: dict[str, FloatArray] = {}
     for hand, arm in body.arms.items():
         other_hand = "right" if hand == "left" else "left"
         other = body.arms[other_hand]
-        raw = {**common, **_arm_channels(arm, acts[hand], window)}
-        for name, values in _arm_channels(other, acts[other_hand], window).items():
+        raw = {**common, **channels[hand]}
+        for name, values in channels[other_hand].items():
             raw[f"other_{name}"] = values
         shoulder = arm.shoulder - other.shoulder
         raw["shoulder_dx"], raw["shoulder_dy"] = shoulder[:, 0], shoulder[:, 1]

@@ -90,7 +90,7 @@ def _classify(doc: dict[str, Any], track_id: int | None, finder: PunchFinder) ->
 
 def _temporal_punches(body: BodySeries, stance: str, track_id: int) -> list[dict[str, Any] | None]:
     acts = {hand: activity_signal(arm, body.fps) for hand, arm in body.arms.items()}
-    return [_apex_punch(body, a, acts[a.hand], stance, track_id) for a in find_apexes(body)]
+    return [_apex_punch(body, a, acts[a.hand], stance, track_id) for a in find_apexes(body, acts)]
 
 
 def _apex_punch(
