@@ -1,0 +1,250 @@
+"""The maintenance service on SQLite and on a real PostgreSQL database: retention deletes stored
+files and keeps the history; stuck jobs of dead workers are requeued, then failed; long-queued jobs
+are re-sent; a duplicate delivery of a requeued job is dropped by claim()."""
+
+from __future__ import annotations
+
+import os
+import time
+import uuid
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from api_backend.db import engine as db_engine
+from api_backend.db.engine import session_scope
+from api_backend.db.models import Base
+from api_backend.jobs.models import Job, JobStatus, utcnow
+from api_backend.maintenance import service
+from api_backend.settings import Settings, get_settings
+from api_backend.storage import factory
+from api_backend.storage.local import LocalStorage
+from api_backend.workers.models import WorkerHeartbeat
+from tests.support.services import postgres_database
+
+DEAD, ALIVE = "cpu-111@dead-host", "cpu-222@live-host"
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def settings(
+    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Settings]:
+    """Point this process's settings, engine and storage at a fresh database and folder."""
+
+    def configure(url: str) -> Settings:
+        for name, value in {
+            "DATABASE_URL": url, "DATA_DIR": str(tmp_path / "data"), "STORAGE_BACKEND": "local",
+            "FILE_RETENTION_DAYS": "30", "STUCK_JOB_TIMEOUT_S": "600", "JOB_MAX_RETRIES": "2",
+            "WORKER_HEARTBEAT_S": "10",
+        }.items():  # fmt: skip
+            monkeypatch.setenv(name, value)
+        clear_caches()
+        Base.metadata.create_all(db_engine.get_engine())
+        return get_settings()
+
+    try:
+        if request.param == "sqlite":
+            yield configure(f"sqlite:///{tmp_path / 'maintenance.db'}")
+        else:
+            with postgres_database() as url:
+                yield configure(url)
+                db_engine.get_engine().dispose()
+    finally:
+        monkeypatch.undo()
+        clear_caches()
+
+
+def clear_caches() -> None:
+    if db_engine.get_engine.cache_info().currsize:
+        db_engine.get_engine().dispose()
+    for cached in (get_settings, db_engine.get_engine, db_engine.get_sessionmaker, factory.get_storage):
+        cached.cache_clear()
+
+
+@pytest.fixture
+def sent(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
+    """Messages the enqueue path would send to the broker."""
+    from api_backend.jobs.tasks import analyze_job
+
+    messages: list[dict[str, Any]] = []
+
+    class Result:
+        def __init__(self) -> None:
+            self.id = str(uuid.uuid4())
+
+    def apply_async(args: list[str], **options: Any) -> Result:
+        result = Result()
+        messages.append({"job_id": args[0], "queue": options.get("queue"), "task_id": result.id})
+        return result
+
+    monkeypatch.setattr(analyze_job, "apply_async", apply_async)
+    return messages
+
+
+def add_job(status: JobStatus, *, ago: timedelta = timedelta(0), **values: Any) -> uuid.UUID:
+    job_id = uuid.uuid4()
+    when = utcnow() - ago
+    defaults: dict[str, Any] = dict(
+        id=job_id, status=status.value, stage=status.value, model="yolo11n-pose", device="cpu", queue="cpu",
+        input_key=f"jobs/{job_id}/input.mp4", input_filename="clip.mp4", input_size=10, output_keys={},
+        timings={}, options={}, created_at=when, updated_at=when,
+    )  # fmt: skip
+    if status.is_terminal:
+        defaults["finished_at"] = when
+    defaults.update(values)
+    with session_scope() as session:
+        session.add(Job(**defaults))
+    return job_id
+
+
+def get(job_id: uuid.UUID) -> Job:
+    with session_scope() as session:
+        job = session.get(Job, job_id)
+        assert job is not None
+        session.expunge(job)
+        return job
+
+
+def store_files(storage: LocalStorage, job_id: uuid.UUID, tmp: Path) -> dict[str, str]:
+    source = tmp / f"{job_id}.bin"
+    outputs = {}
+    for key in [f"jobs/{job_id}/input.mp4"] + [f"jobs/{job_id}/outputs/{n}" for n in ("a.json", "b.mp4")]:
+        source.write_bytes(b"x" * 10)
+        storage.put_file(key, source)
+        if "/outputs/" in key:
+            outputs[key.rsplit("/", 1)[1]] = key
+    return outputs
+
+
+def beat_workers() -> None:
+    with session_scope() as session:
+        session.add(WorkerHeartbeat(hostname=DEAD, queues="cpu", last_seen=utcnow() - timedelta(minutes=10)))
+        session.add(WorkerHeartbeat(hostname=ALIVE, queues="cpu", last_seen=utcnow()))
+
+
+def test_retention_deletes_files_and_keeps_history(settings: Settings, tmp_path: Path) -> None:
+    storage = LocalStorage(settings.storage_dir)
+    old_days = timedelta(days=settings.file_retention_days + 1)
+    expired = [add_job(JobStatus.succeeded, ago=old_days) for _ in range(3)]
+    expired.append(add_job(JobStatus.failed, ago=old_days, error_code="invalid_video"))
+    recent = add_job(JobStatus.succeeded, ago=timedelta(days=1))
+    running_old = add_job(JobStatus.running, ago=old_days)  # still running: never touched
+    outputs = {}
+    for job_id in [*expired, recent, running_old]:
+        outputs[job_id] = store_files(storage, job_id, tmp_path)
+    with session_scope() as session:
+        for job_id in [*expired, recent]:
+            session.get(Job, job_id).output_keys = outputs[job_id]  # type: ignore[union-attr]
+
+    report = service.delete_expired_files(settings, storage, batch_size=3)  # two batches
+
+    assert (report.jobs, report.objects, report.errors) == (4, 12, 0)
+    for job_id in expired:
+        job = get(job_id)
+        assert job.files_deleted_at is not None
+        assert job.output_keys == {}
+        assert job.status in ("succeeded", "failed")  # the history row and its outcome stay
+        assert not storage.exists(f"jobs/{job_id}/input.mp4")
+        assert not (settings.storage_dir / "jobs" / str(job_id)).exists()
+    assert get(expired[-1]).error_code == "invalid_video"
+    for job_id in (recent, running_old):
+        assert get(job_id).files_deleted_at is None
+        assert storage.exists(f"jobs/{job_id}/input.mp4")
+        assert storage.exists(f"jobs/{job_id}/outputs/a.json")
+    assert get(recent).output_keys == outputs[recent]
+
+    again = service.delete_expired_files(settings, storage)  # idempotent: nothing left to do
+    assert (again.jobs, again.objects) == (0, 0)
+
+
+def test_retention_stops_when_storage_fails_and_resumes(settings: Settings, tmp_path: Path) -> None:
+    class Broken(LocalStorage):
+        def delete_prefix(self, prefix: str) -> int:
+            raise service.StorageError("S3 is down")
+
+    job_id = add_job(JobStatus.succeeded, ago=timedelta(days=settings.file_retention_days + 1))
+    report = service.delete_expired_files(settings, Broken(settings.storage_dir))
+    assert (report.jobs, report.errors) == (0, 1)
+    assert get(job_id).files_deleted_at is None  # left for the next run
+    assert service.delete_expired_files(settings, LocalStorage(settings.storage_dir)).jobs == 1
+    assert get(job_id).files_deleted_at is not None
+
+
+def test_abandoned_upload_files_are_swept(settings: Settings) -> None:
+    tmp = settings.upload_tmp_dir
+    tmp.mkdir(parents=True)
+    stale, fresh, other = tmp / "upload-stale.part", tmp / "upload-fresh.part", tmp / "keep.txt"
+    for path in (stale, fresh, other):
+        path.write_bytes(b"partial")
+    two_hours_ago = time.time() - 7200
+    os.utime(stale, (two_hours_ago, two_hours_ago))
+    os.utime(other, (two_hours_ago, two_hours_ago))
+    assert service.run_retention(settings).tmp_files == 1
+    assert not stale.exists() and fresh.exists() and other.exists()
+
+
+def test_stuck_job_of_dead_worker_is_requeued_then_failed(
+    settings: Settings, sent: list[dict[str, Any]]
+) -> None:
+    beat_workers()
+    stale = timedelta(seconds=settings.stuck_job_timeout_s + 60)
+    stuck = add_job(JobStatus.running, ago=stale, worker=DEAD, attempts=1, celery_task_id="first")
+    on_live_worker = add_job(JobStatus.running, ago=stale, worker=ALIVE, attempts=1)
+    recently_updated = add_job(JobStatus.running, worker=DEAD, attempts=1)
+    unknown_worker = add_job(JobStatus.running, ago=stale, worker="cpu-333@gone", attempts=1)
+
+    report = service.recover_jobs(settings)
+
+    assert set(report.requeued) == {stuck, unknown_worker} and report.failed == []
+    job = get(stuck)
+    assert (job.status, job.stage, job.worker, job.attempts) == ("queued", "queued", None, 1)
+    assert job.updated_at > utcnow() - timedelta(minutes=1)
+    message = next(m for m in sent if m["job_id"] == str(stuck))
+    assert message["queue"] == "cpu"
+    assert job.celery_task_id == message["task_id"]  # the new message, so the old one is a duplicate
+    assert get(on_live_worker).status == "running"
+    assert get(recently_updated).status == "running"
+
+    # The requeued job runs again and its worker dies again, until attempts reach JOB_MAX_RETRIES.
+    with session_scope() as session:
+        row = session.get(Job, stuck)
+        assert row is not None
+        row.status, row.worker, row.attempts = "running", DEAD, settings.job_max_retries
+        row.updated_at = utcnow() - stale
+    sent.clear()
+    report = service.recover_jobs(settings)
+    assert report.failed == [stuck] and stuck not in report.requeued
+    job = get(stuck)
+    assert (job.status, job.error_code) == ("failed", "worker_lost")
+    assert DEAD in (job.error_message or "")
+    assert job.finished_at is not None
+    assert not any(m["job_id"] == str(stuck) for m in sent)
+    assert service.recover_jobs(settings).failed == []  # nothing more to do
+
+
+def test_long_queued_job_is_resent_once_per_timeout(settings: Settings, sent: list[dict[str, Any]]) -> None:
+    lost = add_job(JobStatus.queued, ago=timedelta(seconds=settings.stuck_job_timeout_s + 5))
+    fresh = add_job(JobStatus.queued)
+    assert service.recover_jobs(settings).resent == [lost]
+    assert [m["job_id"] for m in sent] == [str(lost)]
+    assert get(lost).status == "queued"
+    assert service.recover_jobs(settings).resent == []  # updated_at was bumped
+    assert get(fresh).status == "queued"
+
+
+def test_claim_runs_a_job_once_under_duplicate_messages(settings: Settings) -> None:
+    from api_backend.jobs.runner import claim
+
+    job_id = add_job(JobStatus.queued)
+    assert claim(job_id, task_id="new", worker=ALIVE) is not None
+    job = get(job_id)
+    assert (job.status, job.attempts, job.worker, job.celery_task_id) == ("running", 1, ALIVE, "new")
+    # The original message, redelivered by the broker after the requeue: dropped.
+    assert claim(job_id, task_id="old", worker=DEAD) is None
+    assert get(job_id).attempts == 1
+    # The same message again (pool child lost, or a retry): runs.
+    assert claim(job_id, task_id="new", worker=ALIVE) is not None
+    assert get(job_id).attempts == 2
