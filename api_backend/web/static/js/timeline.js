@@ -152,7 +152,7 @@ export function createTimeline(root, { punches, duration, onSeek }) {
       if (x2 - x1 >= 24) {
         // The moment of impact, where the mark is wide enough to show it beside the letter.
         const impact = x(punch.t ?? start);
-        mark.append(s("line", { class: "impact", x1: impact, x2: impact, y1: y + 3, y2: y + LANE_H - 17 }));
+        mark.append(s("line", { class: "impact", x1: impact, x2: impact, y1: y + LANE_H - 20, y2: y + LANE_H - 14 }));
       }
       if (x2 - x1 >= 12) {
         mark.append(
