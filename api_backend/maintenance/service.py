@@ -50,9 +50,8 @@ BATCH_SIZE = 100
 MAX_BATCHES_PER_RUN = 50
 UPLOAD_TMP_MAX_AGE_S = 3600.0
 UPLOAD_TMP_PATTERN = "upload-*.part"
-# A worker is dead when it has not beaten for this many heartbeat intervals (at least 30 s).
+# A worker is dead when it has not beaten for this many heartbeat intervals (as routing assumes).
 DEAD_AFTER_HEARTBEATS = 3
-MIN_DEAD_AFTER_S = 30.0
 
 
 @dataclass
@@ -153,7 +152,7 @@ def run_retention(settings: Settings | None = None) -> RetentionReport:
 
 
 def dead_after_s(settings: Settings) -> float:
-    return max(DEAD_AFTER_HEARTBEATS * settings.worker_heartbeat_s, MIN_DEAD_AFTER_S)
+    return DEAD_AFTER_HEARTBEATS * settings.worker_heartbeat_s
 
 
 def recover_jobs(settings: Settings | None = None) -> RecoveryReport:
