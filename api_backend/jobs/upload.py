@@ -7,6 +7,7 @@ whatever the file size, and an oversize upload is refused as soon as it crosses 
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 import unicodedata
 from dataclasses import dataclass, field
@@ -18,7 +19,9 @@ from starlette.requests import ClientDisconnect, Request
 
 MAX_FIELD_BYTES = 4096
 MAX_FIELDS = 16
+MAX_PART_HEADER_BYTES = 8192  # all header lines of one part together
 MULTIPART_OVERHEAD = 64 * 1024
+_MEDIA_TYPE_RE = re.compile(r"[a-z0-9][a-z0-9!#$&^_.+-]*/[a-z0-9][a-z0-9!#$&^_.+-]*")
 
 
 class UploadError(Exception):
@@ -47,6 +50,15 @@ def safe_filename(raw: str) -> str:
     return name.strip(" .")[:200] or "video"
 
 
+def safe_content_type(raw: str | None) -> str | None:
+    """The part's media type if it looks like one (`video/mp4`), else None: it is stored and sent on
+    to S3 as a header, so no parameters, control characters or unbounded lengths."""
+    if not raw:
+        return None
+    media_type = raw.split(";", 1)[0].strip().lower()
+    return media_type if len(media_type) <= 100 and _MEDIA_TYPE_RE.fullmatch(media_type) else None
+
+
 class _Collector:
     """python-multipart callbacks that route the `file` part to disk and small fields to memory."""
 
@@ -60,6 +72,7 @@ class _Collector:
         self._value = bytearray()
         self._file: BinaryIO | None = None
         self._saw_file = False
+        self._header_bytes = 0
 
     def callbacks(self) -> dict[str, object]:
         return {
@@ -73,18 +86,25 @@ class _Collector:
         }
 
     def _part_begin(self) -> None:
-        self._headers, self._field, self._value = {}, None, bytearray()
+        self._headers, self._field, self._value, self._header_bytes = {}, None, bytearray(), 0
 
     def _header_field(self, data: bytes, start: int, end: int) -> None:
         self._header_name += data[start:end]
+        self._check_header_size(end - start)
 
     def _header_value_cb(self, data: bytes, start: int, end: int) -> None:
         self._header_value += data[start:end]
+        self._check_header_size(end - start)
+
+    def _check_header_size(self, added: int) -> None:
+        self._header_bytes += added
+        if self._header_bytes > MAX_PART_HEADER_BYTES:
+            raise UploadError(400, "part_headers_too_large", "the headers of a multipart part are too long")
 
     def _header_end(self) -> None:
-        self._headers[self._header_name.decode("latin-1").lower()] = self._header_value.decode(
-            "utf-8", "replace"
-        )
+        # latin-1 maps bytes 1:1, so parse_options_header (which encodes str as latin-1) gets the raw
+        # bytes back; UTF-8 names (`фильм 🥊.mp4`) are decoded from those below.
+        self._headers[self._header_name.decode("latin-1").lower()] = self._header_value.decode("latin-1")
         self._header_name, self._header_value = b"", b""
 
     def _headers_finished(self) -> None:
@@ -96,7 +116,7 @@ class _Collector:
                 raise UploadError(422, "too_many_files", "send exactly one video in the `file` field")
             self._saw_file = True
             self.upload.filename = safe_filename(filename.decode("utf-8", "replace"))
-            self.upload.content_type = self._headers.get("content-type")
+            self.upload.content_type = safe_content_type(self._headers.get("content-type"))
             fd, path = tempfile.mkstemp(dir=self.tmp_dir, prefix="upload-", suffix=".part")
             self.upload.path = Path(path)
             self._file = os.fdopen(fd, "wb")

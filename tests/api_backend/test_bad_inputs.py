@@ -37,7 +37,9 @@ IMAGE = Path("/usr/share/doc/opencv-doc/examples/data/messi5.jpg")
 def encode_blank(path: Path, width: int, height: int, frames: int, rate: int | Fraction) -> Path:
     """A tiny H.264 MP4 of black frames (cheap to make whatever the declared size)."""
     with av.open(str(path), "w") as container:
-        stream = container.add_stream("libx264", rate=rate, options={"preset": "ultrafast", "tune": "zerolatency"})
+        stream = container.add_stream(
+            "libx264", rate=rate, options={"preset": "ultrafast", "tune": "zerolatency"}
+        )
         stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
         frame = av.VideoFrame(width, height, "yuv420p")
         for plane in frame.planes:
@@ -112,7 +114,9 @@ def multipart(parts: list[tuple[bytes, bytes | None, bytes | None, bytes]], boun
     return out.getvalue()
 
 
-def post_parts(client: httpx.Client, parts: list[tuple[bytes, bytes | None, bytes | None, bytes]]) -> httpx.Response:
+def post_parts(
+    client: httpx.Client, parts: list[tuple[bytes, bytes | None, bytes | None, bytes]]
+) -> httpx.Response:
     boundary = uuid.uuid4().hex.encode()
     return client.post(
         "/api/v1/jobs",
@@ -216,16 +220,20 @@ def test_not_a_video_is_refused_before_a_job_exists(
 ) -> None:
     content = media[kind].read_bytes()
     error = refused(stack, client, lambda c: upload(c, filename, content), 422, "invalid_video")
-    assert filename in error["message"] or "video" in error["message"], error
+    assert ".part" not in error["message"], f"the message names the server's temporary file: {error}"
 
 
-def test_image_renamed_mp4_is_refused(stack: ServiceStack, client: httpx.Client, media: dict[str, Path]) -> None:
+def test_image_renamed_mp4_is_refused(
+    stack: ServiceStack, client: httpx.Client, media: dict[str, Path]
+) -> None:
     """A JPEG opens in FFmpeg as a one-frame MJPEG "video"; judged by content, it is not a video."""
     content = media["image"].read_bytes()
     refused(stack, client, lambda c: upload(c, "photo.mp4", content), 422)
 
 
-def test_huge_resolution_is_refused(stack: ServiceStack, client: httpx.Client, media: dict[str, Path]) -> None:
+def test_huge_resolution_is_refused(
+    stack: ServiceStack, client: httpx.Client, media: dict[str, Path]
+) -> None:
     """8192×8192 declared by a tiny (0.2 MB) H.264 file: over MAX_VIDEO_PIXELS."""
     content = media["huge"].read_bytes()
     error = refused(stack, client, lambda c: upload(c, "huge.mp4", content), {413, 422})
@@ -284,7 +292,7 @@ def test_corrupt_frames_mid_stream_end_cleanly(
     ("raw", "expected"),
     [
         (b"../../etc/passwd.mp4", "passwd.mp4"),
-        ("..\\..\\windows\\win.ini.mp4".encode(), "win.ini.mp4"),
+        (b"..\\..\\windows\\win.ini.mp4", "win.ini.mp4"),
         ("фильм 🥊.mp4".encode(), "фильм 🥊.mp4"),
         (b"evil\x00name\x01\x1b[31m.mp4", "evilname[31m.mp4"),
         (b"new\r\nline.mp4", None),  # a raw CR LF ends the header: refused or stripped
@@ -321,8 +329,9 @@ def test_file_names_are_stored_safely(
 
 
 def test_missing_file_field(stack: ServiceStack, client: httpx.Client) -> None:
-    refused(stack, client, lambda c: c.post("/api/v1/jobs", data={"device": "cpu"},
-                                            files={"other": ("x.txt", b"x")}), 422, "missing_file")  # fmt: skip
+    other = {"other": ("x.txt", b"x")}
+    refused(stack, client, lambda c: c.post("/api/v1/jobs", data={"device": "cpu"}, files=other), 422,
+            "missing_file")  # fmt: skip
     # a `file` field that is a plain value, not a file
     refused(stack, client, lambda c: post_parts(c, [(b"file", None, None, b"hello")]), 422, "missing_file")
     # an empty multipart body (just the closing boundary)
@@ -367,7 +376,9 @@ def test_callback_to_a_private_address(stack: ServiceStack, client: httpx.Client
         error_of(response, 422)
 
 
-def test_oversize_and_too_many_form_fields(stack: ServiceStack, client: httpx.Client, real_clip: Path) -> None:
+def test_oversize_and_too_many_form_fields(
+    stack: ServiceStack, client: httpx.Client, real_clip: Path
+) -> None:
     content = real_clip.read_bytes()
     big = [(b"file", b"ok.mp4", b"video/mp4", content), (b"model", None, None, b"m" * 100_000)]
     refused(stack, client, lambda c: post_parts(c, big), 422, "field_too_large")
@@ -392,7 +403,9 @@ def test_oversize_and_too_many_form_fields(stack: ServiceStack, client: httpx.Cl
     ],
     ids=["oversize-json", "json", "text", "urlencoded", "no-boundary", "raw-video", "no-content-type"],
 )
-def test_wrong_content_types(stack: ServiceStack, client: httpx.Client, content_type: str | None, body: bytes) -> None:
+def test_wrong_content_types(
+    stack: ServiceStack, client: httpx.Client, content_type: str | None, body: bytes
+) -> None:
     headers = {"Content-Type": content_type} if content_type else {}
     refused(stack, client, lambda c: c.post("/api/v1/jobs", content=body, headers=headers), 415,
             "unsupported_media_type")  # fmt: skip
@@ -400,17 +413,29 @@ def test_wrong_content_types(stack: ServiceStack, client: httpx.Client, content_
 
 def test_malformed_multipart(stack: ServiceStack, client: httpx.Client) -> None:
     headers = {"Content-Type": "multipart/form-data; boundary=abc"}
-    for body in (b"garbage without any boundary", b"--abc\r\nno-colon-header\r\n\r\ndata\r\n--abc--\r\n",
-                 b"--abc\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.mp4\"\r\n\r\nunterminated"):
-        refused(stack, client, lambda c, b=body: c.post("/api/v1/jobs", content=b, headers=headers), {400, 422})
+    for body in (
+        b"garbage without any boundary",
+        b"--abc\r\nno-colon-header\r\n\r\ndata\r\n--abc--\r\n",
+        b'--abc\r\nContent-Disposition: form-data; name="file"; filename="a.mp4"\r\n\r\nunterminated',
+    ):
+        refused(
+            stack, client, lambda c, b=body: c.post("/api/v1/jobs", content=b, headers=headers), {400, 422}
+        )
 
 
 # --------------------------------------------------------------------------- ids, cursors, pages
 
 
-@pytest.mark.parametrize("job_id", [UNKNOWN_ID, "not-a-uuid", "1", "%00", "..%2F..%2Fetc", "x" * 2000, "фильм"])
+@pytest.mark.parametrize(
+    "job_id", [UNKNOWN_ID, "not-a-uuid", "1", "%00", "..%2F..%2Fetc", "x" * 2000, "фильм"]
+)
 def test_unknown_and_malformed_job_ids(client: httpx.Client, job_id: str) -> None:
-    for method, path in (("GET", ""), ("POST", "/cancel"), ("GET", "/events"), ("GET", "/outputs/summary.json")):
+    for method, path in (
+        ("GET", ""),
+        ("POST", "/cancel"),
+        ("GET", "/events"),
+        ("GET", "/outputs/summary.json"),
+    ):
         response = client.request(method, f"/api/v1/jobs/{job_id}{path}")
         assert response.status_code == 404, (method, path, response.status_code, response.text[:300])
         assert error_of(response, 404)["code"] in {"job_not_found", "not_found"}
@@ -437,7 +462,8 @@ def test_bad_cursors(client: httpx.Client, cursor: str) -> None:
 def test_cursor_with_a_timezone_or_extreme_date_does_not_break_the_query(client: httpx.Client) -> None:
     import base64
 
-    for created in ("2024-01-01T00:00:00+05:00", "9999-12-31T23:59:59", "0001-01-01T00:00:00"):
+    dates = ("2024-01-01T00:00:00+05:00", "9999-12-31T23:59:59+00:00", "9999-12-31T23:59:59", "0001-01-01")
+    for created in dates:
         raw = json.dumps([created, UNKNOWN_ID]).encode()
         cursor = base64.urlsafe_b64encode(raw).decode().rstrip("=")
         response = client.get("/api/v1/jobs", params={"cursor": cursor})
@@ -455,7 +481,9 @@ def test_list_parameters_out_of_range(client: httpx.Client, params: dict[str, An
 # --------------------------------------------------------------------------- outputs, cancel, methods
 
 
-def test_outputs_and_cancel_of_a_finished_job(stack: ServiceStack, client: httpx.Client, real_clip: Path) -> None:
+def test_outputs_and_cancel_of_a_finished_job(
+    stack: ServiceStack, client: httpx.Client, real_clip: Path
+) -> None:
     created = upload(client, "people.mp4", real_clip.read_bytes())
     assert created.status_code == 202, created.text
     job_id = created.json()["id"]
@@ -465,7 +493,9 @@ def test_outputs_and_cancel_of_a_finished_job(stack: ServiceStack, client: httpx
     job = wait_terminal(stack, client, job_id)
     assert job["status"] in TERMINAL
     assert error_of(client.post(f"/api/v1/jobs/{job_id}/cancel"), 409)["code"] == "job_finished"
-    assert error_of(client.get(f"/api/v1/jobs/{job_id}/outputs/unknown.bin"), 404)["code"] == "output_not_found"
+    assert (
+        error_of(client.get(f"/api/v1/jobs/{job_id}/outputs/unknown.bin"), 404)["code"] == "output_not_found"
+    )
 
 
 @pytest.mark.parametrize(
