@@ -62,6 +62,21 @@ async function request(path, options = {}) {
 export const jobPath = (id) => `/api/v1/jobs/${encodeURIComponent(id)}`;
 export const outputPath = (id, name) => `${jobPath(id)}/outputs/${encodeURIComponent(name)}`;
 export const eventsPath = (id) => `${jobPath(id)}/events`;
+
+/**
+ * Where to fetch an output of a job: the job's own (possibly signed) link, made relative when it points at
+ * this API so that it works behind any proxy, else the plain output path (which needs the API key).
+ */
+export function outputUrl(job, name) {
+  const link = job.outputs && job.outputs[name];
+  if (!link) return outputPath(job.id, name);
+  try {
+    const url = new URL(link, window.location.href);
+    return url.pathname.startsWith("/api/v1/jobs/") ? `${url.pathname}${url.search}` : url.href;
+  } catch {
+    return outputPath(job.id, name);
+  }
+}
 export const resultPage = (id) => `/jobs/${encodeURIComponent(id)}`;
 
 export function getConfig() {
@@ -83,9 +98,9 @@ export function cancelJob(id) {
   return request(`${jobPath(id)}/cancel`, { method: "POST" });
 }
 
-/** An output document (punches.json, summary.json) parsed as JSON. */
-export function getOutputJson(id, name) {
-  return request(outputPath(id, name));
+/** An output document (punches.json, summary.json) of a finished job, parsed as JSON. */
+export function getOutputJson(job, name) {
+  return request(outputUrl(job, name));
 }
 
 /**

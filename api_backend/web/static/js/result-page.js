@@ -1,6 +1,6 @@
 // Result page: live progress while the job runs (with cancel), then the annotated video, the punch
 // timeline, the summary numbers and the downloads.
-import { ApiError, cancelJob, getJob, getOutputJson, outputPath } from "./api.js";
+import { ApiError, cancelJob, getJob, getOutputJson, outputUrl } from "./api.js";
 import { $, announce, h } from "./dom.js";
 import { explain } from "./errors.js";
 import {
@@ -161,7 +161,7 @@ function renderDownloads(job) {
         "li",
         {},
         available
-          ? h("a", { href: outputPath(job.id, name), download: name, class: "download-link", dataset: { output: name } }, h("strong", {}, label), h("span", { class: "file" }, name))
+          ? h("a", { href: outputUrl(job, name), download: name, class: "download-link", dataset: { output: name } }, h("strong", {}, label), h("span", { class: "file" }, name))
           : h("span", { class: "download-link disabled" }, h("strong", {}, label), h("span", { class: "file" }, `${name} (not available)`)),
         h("p", { class: "muted" }, description),
       );
@@ -200,7 +200,7 @@ async function showResults(job) {
     playsinline: true,
     muted: true,
     preload: "auto",
-    src: outputPath(job.id, "annotated.mp4"),
+    src: outputUrl(job, "annotated.mp4"),
     "aria-label": `Annotated video of ${job.filename}`,
   });
   video.muted = true;
@@ -226,8 +226,8 @@ async function showResults(job) {
   let timeline = null;
   try {
     const [punchesDoc, summary] = await Promise.all([
-      getOutputJson(job.id, "punches.json"),
-      getOutputJson(job.id, "summary.json"),
+      getOutputJson(job, "punches.json"),
+      getOutputJson(job, "summary.json"),
     ]);
     const punches = Array.isArray(punchesDoc.punches) ? punchesDoc.punches : [];
     const duration = summary.duration || (job.video ? job.video.duration : 0);
