@@ -265,8 +265,10 @@ def main() -> int:
         (tmp / "redis").mkdir()
         clip = cut_clip(VTEST, tmp / "clip.mp4", frames=args.frames).read_bytes()
         with backend_env(args.backend, tmp) as env:
-            settings = {"MAX_UPLOAD_MB": "64", "RATE_LIMIT_PER_MINUTE": "1000000",
-                        "MAX_JOBS_IN_FLIGHT": str(args.uploads + 10), "LOG_LEVEL": "warning", **env}  # fmt: skip
+            settings = {
+                "MAX_UPLOAD_MB": "64", "RATE_LIMIT_PER_MINUTE": "1000000",
+                "MAX_JOBS_IN_FLIGHT": str(args.uploads + 10), "LOG_LEVEL": "warning", **env,
+            }  # fmt: skip
             stack = ServiceStack("load", tmp / "stack", settings)
             (tmp / "stack").mkdir()
             try:

@@ -13,11 +13,7 @@ import httpx
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, Phase, settings
-from schemathesis.checks import not_a_server_error
-from schemathesis.openapi.checks import (  # type: ignore[attr-defined]
-    content_type_conformance,
-    response_schema_conformance,
-)
+from schemathesis.checks import content_type_conformance, not_a_server_error, response_schema_conformance
 
 from tests.support.stack import ServiceStack
 
