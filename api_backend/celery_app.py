@@ -30,7 +30,7 @@ def create_celery(settings: Settings) -> Celery:
     app = Celery(
         "shadow_trainer",
         broker=settings.resolved_broker_url,
-        include=["api_backend.jobs.tasks", "api_backend.workers.heartbeat"],
+        include=["api_backend.jobs.tasks", "api_backend.webhooks.tasks", "api_backend.workers.heartbeat"],
     )
     # A redelivered job must not start while the first delivery could still be running.
     visibility_timeout = settings.job_time_limit_s + 300

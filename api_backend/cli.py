@@ -14,6 +14,8 @@ import typer
 app = typer.Typer(help="Shadow Trainer: boxing video analysis.", no_args_is_help=True, add_completion=False)
 db_app = typer.Typer(help="Database migrations (Alembic).", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+keys_app = typer.Typer(help="API keys (AUTH_MODE=api_key).", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -45,6 +47,48 @@ def db_downgrade(revision: Annotated[str, typer.Argument(help="target revision, 
     from alembic import command
 
     command.downgrade(_alembic_config(), revision)
+
+
+@keys_app.command("create")
+def keys_create(
+    name: Annotated[str, typer.Argument(help="who the key is for")],
+    owner: Annotated[str | None, typer.Option(help="share jobs with other keys of this owner")] = None,
+) -> None:
+    """Create an API key. It is printed once; only its hash is stored."""
+    from api_backend.auth.keys import create_key
+    from api_backend.db.engine import get_sessionmaker
+
+    with get_sessionmaker()() as session:
+        row, key = create_key(session, name, owner)
+        typer.echo(f"created key {row.prefix}… for {row.name} (owner {row.owner}); store it now:", err=True)
+    typer.echo(key)
+
+
+@keys_app.command("list")
+def keys_list() -> None:
+    """List API keys (prefix, name, owner, state)."""
+    from api_backend.auth.keys import list_keys
+    from api_backend.db.engine import get_sessionmaker
+
+    with get_sessionmaker()() as session:
+        for row in list_keys(session):
+            state = f"revoked {row.revoked_at:%Y-%m-%d}" if row.revoked_at else "active"
+            typer.echo(f"{row.prefix}  {row.name:<24} owner={row.owner:<18} {state}")
+
+
+@keys_app.command("revoke")
+def keys_revoke(
+    prefix: Annotated[str, typer.Argument(help="the key's prefix, as `keys list` shows")],
+) -> None:
+    """Revoke an API key at once."""
+    from api_backend.auth.keys import revoke_key
+    from api_backend.db.engine import get_sessionmaker
+
+    with get_sessionmaker()() as session:
+        if not revoke_key(session, prefix):
+            typer.echo(f"no active key with prefix {prefix}", err=True)
+            raise typer.Exit(1)
+    typer.echo(f"revoked {prefix}")
 
 
 def default_queues() -> str:
@@ -84,6 +128,18 @@ def worker(
         ["worker", "-Q", queue_list, "-c", str(concurrency or get_settings().worker_concurrency),
          "-l", loglevel, "-n", name, "--without-gossip", "--without-mingle"]
     )  # fmt: skip
+
+
+@app.command()
+def beat(loglevel: Annotated[str, typer.Option()] = "info") -> None:
+    """Run Celery beat: schedules maintenance (file retention, stuck-job recovery). Run exactly one."""
+    from api_backend.celery_app import celery_app
+    from api_backend.settings import get_settings
+
+    data_dir = get_settings().data_dir
+    data_dir.mkdir(parents=True, exist_ok=True)
+    schedule = (data_dir / "celerybeat-schedule").resolve()
+    celery_app.start(["beat", "--schedule", str(schedule), "--loglevel", loglevel])
 
 
 @app.command()
@@ -136,18 +192,6 @@ def analyze(
     for name, path in result.outputs.items():
         typer.echo(f"{name:<16} {path}")
     typer.echo(f"{result.frames_per_second:.1f} frames/s")
-
-
-@app.command()
-def beat(loglevel: Annotated[str, typer.Option()] = "info") -> None:
-    """Run Celery beat: schedules maintenance (file retention, stuck-job recovery). Run exactly one."""
-    from api_backend.celery_app import celery_app
-    from api_backend.settings import get_settings
-
-    data_dir = get_settings().data_dir
-    data_dir.mkdir(parents=True, exist_ok=True)
-    schedule = (data_dir / "celerybeat-schedule").resolve()
-    celery_app.start(["beat", "--schedule", str(schedule), "--loglevel", loglevel])
 
 
 @app.command()

@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import Depends
 from sqlalchemy.orm import Session
 
+from api_backend.auth.dependencies import OwnerDep
 from api_backend.db.engine import get_sessionmaker
 from api_backend.settings import Settings, get_settings
 from api_backend.storage import Storage, get_storage
@@ -18,12 +19,8 @@ def get_session() -> Iterator[Session]:
         yield session
 
 
-def get_owner() -> str:
-    # Single-tenant until API keys exist: every job belongs to the local owner.
-    return "local"
-
-
 SessionDep = Annotated[Session, Depends(get_session)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 StorageDep = Annotated[Storage, Depends(get_storage)]
-OwnerDep = Annotated[str, Depends(get_owner)]
+
+__all__ = ["OwnerDep", "SessionDep", "SettingsDep", "StorageDep"]

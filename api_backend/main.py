@@ -11,6 +11,7 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from api_backend.errors import install_error_handlers
 from api_backend.health.endpoints import router as health_router
+from api_backend.jobs.endpoints import downloads_router
 from api_backend.jobs.endpoints import router as jobs_router
 from api_backend.observability.api_metrics import install_metrics
 from api_backend.observability.logs import configure_logging
@@ -51,6 +52,7 @@ def create_app() -> FastAPI:
                            allow_headers=["*"])  # fmt: skip
     app.add_middleware(RequestContextMiddleware)  # outermost: ids exist before anything logs
     app.include_router(jobs_router)
+    app.include_router(downloads_router)
     app.include_router(health_router)
     install_web(app)
     return app

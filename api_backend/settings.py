@@ -54,6 +54,8 @@ class Settings(BaseSettings):
     # Webhooks: POST the job to callback_url when it ends, signed with HMAC-SHA256 (SECRET_KEY).
     callback_max_retries: int = Field(default=8, ge=0)
     callback_timeout_s: float = Field(default=10.0, gt=0)
+    # Callbacks to private/loopback addresses are refused (SSRF) unless this is set.
+    allow_private_callbacks: bool = False
 
     # Maintenance (Celery beat): delete stored files of jobs older than this, keeping their history;
     # fail or requeue jobs stuck `running` whose worker stopped beating.

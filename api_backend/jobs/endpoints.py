@@ -9,12 +9,15 @@ import uuid
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Query, Request, status
+from fastapi import APIRouter, Depends, Header, Query, Request, status
 from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Response, StreamingResponse
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
+from api_backend.auth.dependencies import get_owner
+from api_backend.auth.rate_limit import enforce_client_rate_limit, enforce_rate_limit
+from api_backend.auth.signing import verify_output
 from api_backend.db.engine import get_sessionmaker
 from api_backend.deps import OwnerDep, SessionDep, SettingsDep, StorageDep
 from api_backend.errors import ApiError
@@ -25,7 +28,11 @@ from api_backend.jobs.upload import UploadError, receive_upload
 from api_backend.observability.api_metrics import JOBS_CREATED, UPLOAD_BYTES
 from api_backend.storage import ObjectNotFound
 
-router = APIRouter(prefix="/api/v1/jobs", tags=["jobs"])
+router = APIRouter(prefix="/api/v1/jobs", tags=["jobs"], dependencies=[Depends(enforce_rate_limit)])
+# Downloads authenticate by signed link or API key, so their rate limit goes by client address.
+downloads_router = APIRouter(
+    prefix="/api/v1/jobs", tags=["jobs"], dependencies=[Depends(enforce_client_rate_limit)]
+)
 
 UPLOAD_OPENAPI: dict[str, Any] = {
     "requestBody": {
@@ -57,7 +64,7 @@ def parse_job_id(job_id: str) -> uuid.UUID:
         raise ApiError(404, "job_not_found", f"no job with id {job_id!r}") from exc
 
 
-def load_job(session: Session, job_id: str, owner: str) -> Job:
+def load_job(session: Session, job_id: str, owner: str | None) -> Job:
     job = repository.get_job(session, parse_job_id(job_id), owner=owner)
     if job is None:
         raise ApiError(404, "job_not_found", f"no job with id {job_id!r}")
@@ -132,15 +139,30 @@ def cancel_job(job_id: str, request: Request, session: SessionDep, owner: OwnerD
     return service.to_out(job, str(request.base_url))
 
 
-@router.get(
+@downloads_router.get(
     "/{job_id}/outputs/{name}",
-    summary="Download an output (redirects to a signed storage URL when the storage serves it)",
-    responses={200: {"content": {"application/octet-stream": {}}}, 307: {"description": "signed URL"}},
+    summary="Download an output, with a signed link from the job or with the API key",
+    responses={
+        200: {"content": {"application/octet-stream": {}}},
+        307: {"description": "signed storage URL"},
+    },
 )
 def download_output(
-    job_id: str, name: str, session: SessionDep, storage: StorageDep, settings: SettingsDep, owner: OwnerDep
+    job_id: str,
+    name: str,
+    request: Request,
+    session: SessionDep,
+    storage: StorageDep,
+    settings: SettingsDep,
+    expires: Annotated[int | None, Query(ge=0, le=2**40)] = None,
+    signature: Annotated[str | None, Query(max_length=128)] = None,
 ) -> Response:
-    job = load_job(session, job_id, owner)
+    if expires is not None and signature is not None:
+        if not verify_output(settings.secret_key, parse_job_id(job_id), name, expires, signature):
+            raise ApiError(403, "link_expired", "the download link is invalid or expired; read the job again")
+        job = load_job(session, job_id, owner=None)
+    else:
+        job = load_job(session, job_id, get_owner(request))
     if name not in OUTPUT_NAMES:
         raise ApiError(
             404, "output_not_found", f"unknown output {name!r}; outputs are {', '.join(OUTPUT_NAMES)}"

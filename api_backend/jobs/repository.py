@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from api_backend.jobs.models import TERMINAL_STATUSES, Job, JobStatus, utcnow
@@ -62,3 +62,12 @@ def finish_job(session: Session, job_id: uuid.UUID, status: JobStatus, **values:
 
 def is_cancel_requested(session: Session, job_id: uuid.UUID) -> bool:
     return bool(session.scalar(select(Job.cancel_requested).where(Job.id == job_id)))
+
+
+def has_callback(session: Session, job_id: uuid.UUID) -> bool:
+    return session.scalar(select(Job.callback_url).where(Job.id == job_id)) is not None
+
+
+def count_in_flight(session: Session, owner: str) -> int:
+    query = select(func.count()).select_from(Job).where(Job.owner == owner, Job.status.in_(ACTIVE_STATUSES))
+    return int(session.scalar(query) or 0)

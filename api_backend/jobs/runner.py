@@ -162,6 +162,7 @@ def _end(job: ClaimedJob, started: float, status: JobStatus, **values: Any) -> N
     with session_scope() as session:
         changed = repository.finish_job(session, job.id, status, **values)
     if changed:
+        notify_if_requested(job.id)
         record_finished(job.queue, status.value, values.get("error_code"), time.monotonic() - started)
     log.info(
         "job %s %s",
@@ -169,6 +170,16 @@ def _end(job: ClaimedJob, started: float, status: JobStatus, **values: Any) -> N
         status.value,
         extra={"status": status.value, "error_code": values.get("error_code")},
     )
+
+
+def notify_if_requested(job_id: uuid.UUID) -> None:
+    """Queue the webhook of a job that just ended, if it asked for one."""
+    with session_scope() as session:
+        wants_callback = repository.has_callback(session, job_id)
+    if wants_callback:
+        from api_backend.webhooks.tasks import schedule_webhook
+
+        schedule_webhook(job_id)
 
 
 def fail_job(job_id: uuid.UUID, code: str, message: str) -> None:
@@ -179,5 +190,6 @@ def fail_job(job_id: uuid.UUID, code: str, message: str) -> None:
         changed = repository.finish_job(session, job_id, JobStatus.failed, stage="failed", error_code=code,
                                         error_message=message)  # fmt: skip
     if changed:
+        notify_if_requested(job_id)
         JOBS_FINISHED.labels(queue, JobStatus.failed.value, code).inc()
     log.error("job %s failed: %s: %s", job_id, code, message)

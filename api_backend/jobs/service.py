@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
+from api_backend.auth.signing import sign_output
 from api_backend.errors import ApiError
 from api_backend.jobs import repository
 from api_backend.jobs.models import Job, JobStatus, utcnow
@@ -21,8 +22,9 @@ from api_backend.jobs.routing import choose_queue
 from api_backend.jobs.schemas import JobErrorOut, JobOptions, JobOut, VideoOut
 from api_backend.jobs.upload import ReceivedUpload
 from api_backend.observability.context import request_id_var
-from api_backend.settings import Settings
+from api_backend.settings import Settings, get_settings
 from api_backend.storage import Storage
+from api_backend.webhooks.address_check import CallbackAddressError, check_callback_url
 from shadow_trainer.errors import InvalidVideoError
 from shadow_trainer.video import VideoInfo, probe_video
 
@@ -44,6 +46,30 @@ async def probe_upload(upload: ReceivedUpload) -> VideoInfo:
         raise ApiError(422, exc.code, exc.message) from exc
 
 
+def check_in_flight(session: Session, owner: str, limit: int) -> None:
+    if repository.count_in_flight(session, owner) >= limit:
+        message = f"you already have {limit} jobs queued or running; wait for one to end"
+        raise ApiError(429, "too_many_jobs", message, headers={"Retry-After": "30"})
+
+
+def check_callback(url: str, allow_private: bool) -> None:
+    try:
+        check_callback_url(url, allow_private=allow_private)
+    except CallbackAddressError as exc:
+        raise ApiError(422, "invalid_callback_url", str(exc)) from exc
+
+
+def check_video_limits(video: VideoInfo, settings: Settings) -> None:
+    if video.duration > settings.max_video_duration_s:
+        limit = settings.max_video_duration_s
+        raise ApiError(
+            422, "video_too_long", f"the video lasts {video.duration:.0f} s; the limit is {limit:.0f} s"
+        )
+    if video.width * video.height > settings.max_video_pixels:
+        size, limit_px = f"{video.width}×{video.height}", settings.max_video_pixels
+        raise ApiError(422, "resolution_too_high", f"{size} is above the limit of {limit_px} pixels a frame")
+
+
 async def create_job(
     session: Session,
     storage: Storage,
@@ -57,7 +83,11 @@ async def create_job(
     """Store the upload and commit the job row, then enqueue. Returns (job, created)."""
     if idempotency_key and (existing := repository.get_by_idempotency_key(session, owner, idempotency_key)):
         return existing, False
+    check_in_flight(session, owner, settings.max_jobs_in_flight)
+    if options.callback_url:
+        await run_in_threadpool(check_callback, str(options.callback_url), settings.allow_private_callbacks)
     video = await probe_upload(upload)
+    check_video_limits(video, settings)
     job_id = uuid.uuid4()
     job = Job(
         id=job_id,
@@ -122,10 +152,15 @@ def cancel_job(session: Session, job: Job) -> Job:
     if job.job_status.is_terminal:
         raise ApiError(409, "job_finished", f"the job already ended ({job.status})")
     job.cancel_requested = True
-    if job.status == JobStatus.queued.value:
+    ended_now = job.status == JobStatus.queued.value
+    if ended_now:
         job.status, job.stage, job.finished_at = JobStatus.cancelled.value, "cancelled", utcnow()
     session.commit()
     session.refresh(job)
+    if ended_now and job.callback_url:
+        from api_backend.webhooks.tasks import schedule_webhook
+
+        schedule_webhook(job.id)
     return job
 
 
@@ -143,11 +178,21 @@ def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
         raise ApiError(400, "invalid_cursor", "the cursor is not one this API returned") from exc
 
 
+def output_links(job: Job, base_url: str, settings: Settings) -> dict[str, str]:
+    """Signed, expiring links: usable without the API key (a <video> element), until they expire."""
+    if job.status != JobStatus.succeeded.value:
+        return {}
+    expires_s = settings.download_url_expires_s
+    links = {}
+    for name in job.output_keys:
+        query = sign_output(settings.secret_key, job.id, name, expires_s)
+        links[name] = f"{base_url}api/v1/jobs/{job.id}/outputs/{name}?{query}"
+    return links
+
+
 def to_out(job: Job, base_url: str) -> JobOut:
     error = JobErrorOut(code=job.error_code, message=job.error_message or "") if job.error_code else None
-    outputs = {}
-    if job.status == JobStatus.succeeded.value:
-        outputs = {name: f"{base_url}api/v1/jobs/{job.id}/outputs/{name}" for name in job.output_keys}
+    outputs = output_links(job, base_url, get_settings())
     return JobOut(
         id=job.id,
         status=JobStatus(job.status),

@@ -1,0 +1,60 @@
+"""Creating, finding and revoking API keys. Keys are random 256-bit secrets, so one SHA-256 is
+enough to store them safely (no slow hash needed: nothing to brute-force)."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import uuid
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from api_backend.auth.models import ApiKey
+from api_backend.jobs.models import utcnow
+
+KEY_PREFIX = "st_"
+PREFIX_LENGTH = len(KEY_PREFIX) + 8
+
+
+def hash_key(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def create_key(session: Session, name: str, owner: str | None = None) -> tuple[ApiKey, str]:
+    """A new key; the secret is returned once and never stored."""
+    key = KEY_PREFIX + secrets.token_urlsafe(32)
+    key_id = uuid.uuid4()
+    row = ApiKey(
+        id=key_id,
+        name=name,
+        prefix=key[:PREFIX_LENGTH],
+        key_hash=hash_key(key),
+        owner=owner or key_id.hex[:16],
+    )
+    session.add(row)
+    session.commit()
+    return row, key
+
+
+def authenticate(session: Session, key: str) -> ApiKey | None:
+    if not key.startswith(KEY_PREFIX) or len(key) < PREFIX_LENGTH + 8:
+        return None
+    row = session.scalars(select(ApiKey).where(ApiKey.prefix == key[:PREFIX_LENGTH])).first()
+    if row is None or row.revoked_at is not None or not hmac.compare_digest(row.key_hash, hash_key(key)):
+        return None
+    return row
+
+
+def list_keys(session: Session) -> list[ApiKey]:
+    return list(session.scalars(select(ApiKey).order_by(ApiKey.created_at)))
+
+
+def revoke_key(session: Session, prefix: str) -> bool:
+    row = session.scalars(select(ApiKey).where(ApiKey.prefix == prefix)).first()
+    if row is None or row.revoked_at is not None:
+        return False
+    row.revoked_at = utcnow()
+    session.commit()
+    return True

@@ -1,0 +1,216 @@
+"""API keys, tenant isolation, signed links, limits, rate limiting and signed webhooks, against
+the real service running with AUTH_MODE=api_key."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from pathlib import Path
+from typing import Any
+
+import av
+import httpx
+import numpy as np
+import pytest
+
+from api_backend.auth.signing import sign_output
+from api_backend.webhooks.address_check import CallbackAddressError, check_callback_url
+from tests.support.services import free_port, wait_until
+from tests.support.stack import ServiceStack
+
+SECRET = "test-secret-for-signatures"
+
+
+@pytest.fixture(scope="module")
+def secure_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServiceStack]:
+    env = {
+        "AUTH_MODE": "api_key", "SECRET_KEY": SECRET, "MAX_JOBS_IN_FLIGHT": "2", "MAX_VIDEO_DURATION_S": "5",
+        "MAX_VIDEO_PIXELS": str(768 * 576), "RATE_LIMIT_PER_MINUTE": "200", "ALLOW_PRIVATE_CALLBACKS": "true",
+    }  # fmt: skip
+    stack = ServiceStack("secure", tmp_path_factory.mktemp("secure"), env)
+    try:
+        stack.migrate()
+        stack.start_api()
+        stack.start_worker()
+        stack.wait_for_workers()
+        yield stack
+    finally:
+        stack.stop_all()
+
+
+def new_key(stack: ServiceStack, name: str) -> dict[str, str]:
+    result = stack.cli("keys", "create", name)
+    assert result.returncode == 0, result.stderr
+    return {"Authorization": f"Bearer {result.stdout.strip()}"}
+
+
+def submit(stack: ServiceStack, key: dict[str, str], video: Path, **fields: str) -> httpx.Response:
+    with video.open("rb") as handle:
+        return httpx.post(f"{stack.base_url}/api/v1/jobs", files={"file": (video.name, handle, "video/mp4")},
+                          data=fields, headers=key, timeout=120)  # fmt: skip
+
+
+def wait_done(stack: ServiceStack, key: dict[str, str], job_id: str) -> dict[str, Any]:
+    with httpx.Client(base_url=stack.base_url, headers=key, timeout=30) as client:
+        return stack.wait_for_job(client, job_id)
+
+
+def test_requests_without_a_valid_key_are_refused(secure_stack: ServiceStack) -> None:
+    for headers in ({}, {"Authorization": "Bearer st_not-a-real-key-at-all"}, {"Authorization": "Basic abc"}):
+        response = httpx.get(f"{secure_stack.base_url}/api/v1/jobs", headers=headers)
+        assert response.status_code == 401
+        assert response.json()["error"]["code"] == "unauthorized"
+        assert response.headers["www-authenticate"] == "Bearer"
+    assert httpx.get(f"{secure_stack.base_url}/health/live").status_code == 200  # probes need no key
+
+
+def test_tenants_never_see_each_others_jobs(secure_stack: ServiceStack, real_clip: Path) -> None:
+    alice, bob = new_key(secure_stack, "alice"), new_key(secure_stack, "bob")
+    created = submit(secure_stack, alice, real_clip)
+    assert created.status_code == 202, created.text
+    job = wait_done(secure_stack, alice, created.json()["id"])
+    assert job["status"] == "succeeded"
+    base = f"{secure_stack.base_url}/api/v1/jobs/{job['id']}"
+    for method, url in (("GET", base), ("POST", f"{base}/cancel"), ("GET", f"{base}/events"),
+                        ("GET", f"{base}/outputs/summary.json")):  # fmt: skip
+        response = httpx.request(method, url, headers=bob)
+        assert response.status_code == 404, (method, url, response.text)
+        assert response.json()["error"]["code"] == "job_not_found"
+    bob_history = httpx.get(f"{secure_stack.base_url}/api/v1/jobs", headers=bob).json()["items"]
+    assert job["id"] not in {item["id"] for item in bob_history}
+    assert httpx.get(f"{base}/outputs/summary.json", headers=alice).status_code == 200
+
+
+def test_output_links_are_signed_and_expire(secure_stack: ServiceStack, real_clip: Path) -> None:
+    alice = new_key(secure_stack, "alice-links")
+    job = wait_done(secure_stack, alice, submit(secure_stack, alice, real_clip).json()["id"])
+    link = job["outputs"]["keypoints.json"]
+    assert "signature=" in link and "expires=" in link
+    assert httpx.get(link).status_code == 200, "a signed link works without the key (e.g. for <video>)"
+    tampered = link[:-1] + ("0" if link[-1] != "0" else "1")
+    assert httpx.get(tampered).json()["error"]["code"] == "link_expired"
+    # A correctly signed link whose time is past is refused too.
+    past = sign_output(SECRET, uuid.UUID(job["id"]), "keypoints.json", expires_s=60, now=time.time() - 7200)
+    expired = link.split("?")[0] + "?" + past
+    assert httpx.get(expired).status_code == 403
+    other = link.replace("keypoints.json", "summary.json")  # signature is per output
+    assert httpx.get(other).status_code == 403
+
+
+def test_revoked_key_stops_working(secure_stack: ServiceStack) -> None:
+    key = new_key(secure_stack, "temp")
+    assert httpx.get(f"{secure_stack.base_url}/api/v1/jobs", headers=key).status_code == 200
+    prefix = key["Authorization"].split()[1][:11]
+    assert secure_stack.cli("keys", "revoke", prefix).returncode == 0
+    assert httpx.get(f"{secure_stack.base_url}/api/v1/jobs", headers=key).status_code == 401
+    assert prefix in secure_stack.cli("keys", "list").stdout
+
+
+def test_video_limits(secure_stack: ServiceStack, long_clip: Path, tmp_path: Path) -> None:
+    key = new_key(secure_stack, "limits")
+    too_long = submit(secure_stack, key, long_clip)  # 30 s, limit 5 s
+    assert too_long.status_code == 422
+    assert too_long.json()["error"]["code"] == "video_too_long"
+    big = tmp_path / "big.mp4"
+    with av.open(str(big), "w") as container:
+        stream = container.add_stream("libx264", rate=10)
+        stream.width, stream.height, stream.pix_fmt = 1280, 720, "yuv420p"
+        for _ in range(3):
+            frame = av.VideoFrame.from_ndarray(np.zeros((720, 1280, 3), np.uint8), format="rgb24")
+            for packet in stream.encode(frame):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    too_big = submit(secure_stack, key, big)
+    assert too_big.status_code == 422
+    assert too_big.json()["error"]["code"] == "resolution_too_high"
+
+
+def test_jobs_in_flight_are_limited_per_key(secure_stack: ServiceStack, real_clip: Path) -> None:
+    carol, dave = new_key(secure_stack, "carol"), new_key(secure_stack, "dave")
+    queued = [submit(secure_stack, carol, real_clip, device="gpu") for _ in range(2)]  # no GPU worker: waits
+    assert all(r.status_code == 202 for r in queued)
+    third = submit(secure_stack, carol, real_clip, device="gpu")
+    assert third.status_code == 429
+    assert third.json()["error"]["code"] == "too_many_jobs"
+    assert int(third.headers["retry-after"]) > 0
+    assert submit(secure_stack, dave, real_clip, device="gpu").status_code == 202, (
+        "other keys are not affected"
+    )
+    for response in queued:
+        httpx.post(f"{secure_stack.base_url}/api/v1/jobs/{response.json()['id']}/cancel", headers=carol)
+    assert submit(secure_stack, carol, real_clip, device="gpu").status_code == 202
+
+
+def test_rate_limit_answers_429_with_retry_after(secure_stack: ServiceStack) -> None:
+    key = new_key(secure_stack, "eager")
+    statuses = []
+    with httpx.Client(base_url=secure_stack.base_url, headers=key) as client:
+        for _ in range(230):
+            response = client.get("/api/v1/jobs", params={"limit": 1})
+            statuses.append(response.status_code)
+            if response.status_code == 429:
+                assert response.json()["error"]["code"] == "rate_limited"
+                assert 1 <= int(response.headers["retry-after"]) <= 61
+                break
+    assert statuses[-1] == 429
+    assert statuses.count(200) >= 150  # the limit is 200 a minute (a window may have just begun)
+
+
+class Receiver(BaseHTTPRequestHandler):
+    calls: list[dict[str, Any]] = []
+    fail_first = 1
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        Receiver.calls.append({"headers": dict(self.headers), "body": body})
+        status = 503 if len(Receiver.calls) <= Receiver.fail_first else 204
+        self.send_response(status)
+        self.end_headers()
+
+    def log_message(self, format: str, *args: Any) -> None:
+        return
+
+
+def test_webhook_is_signed_and_retried(secure_stack: ServiceStack, real_clip: Path) -> None:
+    port = free_port()
+    server = HTTPServer(("127.0.0.1", port), Receiver)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        key = new_key(secure_stack, "hooks")
+        created = submit(secure_stack, key, real_clip, callback_url=f"http://127.0.0.1:{port}/hook")
+        assert created.status_code == 202, created.text
+        job_id = created.json()["id"]
+        assert wait_done(secure_stack, key, job_id)["status"] == "succeeded"
+        wait_until(lambda: len(Receiver.calls) >= 2, 60, "webhook retried after a 503")
+    finally:
+        server.shutdown()
+    first, second = Receiver.calls[0], Receiver.calls[1]
+    assert first["headers"]["X-Shadow-Delivery"] == second["headers"]["X-Shadow-Delivery"]
+    body = json.loads(second["body"])
+    assert body["event"] == "job.succeeded"
+    assert body["job"]["id"] == job_id
+    timestamp = second["headers"]["X-Shadow-Timestamp"]
+    expected = hmac.new(
+        SECRET.encode(), timestamp.encode() + b"." + second["body"], hashlib.sha256
+    ).hexdigest()
+    assert second["headers"]["X-Shadow-Signature"] == f"sha256={expected}"
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["http://127.0.0.1/hook", "http://localhost:8080/x", "http://10.1.2.3/", "http://[::1]/", "ftp://x/"],
+)
+def test_callbacks_to_internal_addresses_are_refused(url: str) -> None:
+    with pytest.raises(CallbackAddressError):
+        check_callback_url(url, allow_private=False)
+
+
+def test_private_callbacks_can_be_allowed() -> None:
+    check_callback_url("http://127.0.0.1:9/hook", allow_private=True)
