@@ -43,7 +43,9 @@ async def probe_upload(upload: ReceivedUpload) -> VideoInfo:
     try:
         return await run_in_threadpool(probe_video, upload.path)
     except InvalidVideoError as exc:
-        raise ApiError(422, exc.code, exc.message) from exc
+        # Never show our spool path: speak of the file by the name the client gave it.
+        message = exc.message.replace(str(upload.path), upload.filename).replace(upload.path.name, upload.filename)
+        raise ApiError(422, exc.code, message) from exc
 
 
 def check_in_flight(session: Session, owner: str, limit: int) -> None:

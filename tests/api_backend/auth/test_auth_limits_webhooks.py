@@ -12,7 +12,7 @@ import uuid
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import av
 import httpx
@@ -164,7 +164,7 @@ def test_rate_limit_answers_429_with_retry_after(secure_stack: ServiceStack) -> 
 
 
 class Receiver(BaseHTTPRequestHandler):
-    calls: list[dict[str, Any]] = []
+    calls: ClassVar[list[dict[str, Any]]] = []
     fail_first = 1
 
     def do_POST(self) -> None:
