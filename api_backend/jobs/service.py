@@ -44,7 +44,9 @@ async def probe_upload(upload: ReceivedUpload) -> VideoInfo:
         return await run_in_threadpool(probe_video, upload.path)
     except InvalidVideoError as exc:
         # Never show our spool path: speak of the file by the name the client gave it.
-        message = exc.message.replace(str(upload.path), upload.filename).replace(upload.path.name, upload.filename)
+        message = exc.message.replace(str(upload.path), upload.filename).replace(
+            upload.path.name, upload.filename
+        )
         raise ApiError(422, exc.code, message) from exc
 
 
