@@ -163,3 +163,12 @@ def test_summary_counts() -> None:
     assert (
         summarize_punches({"stance": "orthodox", "punches": []}, duration_s=0.0)["punches_per_minute"] == 0.0
     )
+
+
+def test_temporal_model_onnx_runtime_matches_numpy() -> None:
+    from shadow_trainer.punches.temporal import load_model
+
+    model = load_model()
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(2, 90, model.mean.size)) * model.std + model.mean
+    np.testing.assert_allclose(model.run(x), model(x), atol=1e-3)
