@@ -170,15 +170,19 @@ def download_output(
     key = job.output_keys.get(name) if job.status == JobStatus.succeeded.value else None
     if key is None:
         raise ApiError(404, "output_not_ready", f"the job has no {name} (status: {job.status})")
+    media_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
     url = storage.download_url(key, filename=name, expires_s=settings.download_url_expires_s)
-    if url is not None:
+    if url is not None and not name.endswith(".json"):
         return RedirectResponse(url, status_code=307)
+    if url is not None:
+        # JSON is read by the web app with fetch(): streamed from here, it needs no CORS on the bucket.
+        headers = {"Content-Disposition": f'inline; filename="{name}"'}
+        return StreamingResponse(storage.iter_chunks(key), media_type=media_type, headers=headers)
     try:
         path = storage.local_path(key)
     except ObjectNotFound as exc:
         raise ApiError(404, "output_missing", f"{name} is no longer stored") from exc
     assert path is not None
-    media_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
     return FileResponse(path, media_type=media_type, filename=name, content_disposition_type="inline")
 
 

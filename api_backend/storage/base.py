@@ -7,6 +7,7 @@ Keys are relative, `/`-separated paths made by the service (never from user inpu
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
@@ -33,6 +34,10 @@ class Storage(ABC):
     @abstractmethod
     def get_file(self, key: str, destination: Path) -> None:
         """Copy the object to a local file (streamed)."""
+
+    @abstractmethod
+    def iter_chunks(self, key: str, chunk_size: int = 1024 * 1024) -> Iterator[bytes]:
+        """The object's bytes, streamed."""
 
     @abstractmethod
     def local_path(self, key: str) -> Path | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
@@ -57,6 +58,9 @@ class LocalStorage(Storage):
         source = self._existing(key)
         shutil.copyfile(source, destination)
 
+    def iter_chunks(self, key: str, chunk_size: int = COPY_CHUNK) -> Iterator[bytes]:
+        return _chunks(self._existing(key), chunk_size)  # a missing object raises here, not mid-stream
+
     def _existing(self, key: str) -> Path:
         path = self._path(key)
         if not path.is_file():
@@ -92,3 +96,9 @@ class LocalStorage(Storage):
                 pass
         except OSError as exc:
             raise StorageError(f"storage folder {self.root} is not writable: {exc}") from exc
+
+
+def _chunks(path: Path, chunk_size: int) -> Iterator[bytes]:
+    with path.open("rb") as handle:
+        while chunk := handle.read(chunk_size):
+            yield chunk

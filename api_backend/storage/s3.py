@@ -91,6 +91,12 @@ class S3Storage(Storage):
         with _translated(key):
             self.client.download_file(self.bucket, key, str(destination), Config=self.transfer)
 
+    def iter_chunks(self, key: str, chunk_size: int = 1024 * 1024) -> Iterator[bytes]:
+        # Not a generator itself: a missing object or an S3 outage raises here, before any byte is sent.
+        with _translated(key):
+            body = self.client.get_object(Bucket=self.bucket, Key=key)["Body"]
+        return _chunks(body, key, chunk_size)
+
     def local_path(self, key: str) -> Path | None:
         return None
 
@@ -133,6 +139,14 @@ class S3Storage(Storage):
     def ping(self) -> None:
         with _translated(self.bucket):
             self.client.head_bucket(Bucket=self.bucket)
+
+
+def _chunks(body: Any, key: str, chunk_size: int) -> Iterator[bytes]:
+    try:
+        with _translated(key):
+            yield from body.iter_chunks(chunk_size)
+    finally:
+        body.close()
 
 
 def _error_code(exc: ClientError) -> str:

@@ -61,6 +61,16 @@ def test_multipart_stream_upload(storage: Storage, tmp_path: Path) -> None:
     assert (tmp_path / "big").read_bytes() == payload
 
 
+def test_iter_chunks_streams_the_object(storage: Storage) -> None:
+    payload = os.urandom(3 * 1024 * 1024 + 17)
+    storage.put_stream("stream/me", io.BytesIO(payload))
+    chunks = list(storage.iter_chunks("stream/me", chunk_size=1024 * 1024))
+    assert len(chunks) >= 4
+    assert b"".join(chunks) == payload
+    with pytest.raises(ObjectNotFound):
+        storage.iter_chunks("stream/missing")  # raised at once, before any byte would be sent
+
+
 def test_missing_object(storage: Storage, tmp_path: Path) -> None:
     assert not storage.exists("nope/nothing")
     with pytest.raises(ObjectNotFound):
