@@ -7,12 +7,9 @@ Bounded: a few dozen examples per operation, about a minute in all on two cores.
 
 from __future__ import annotations
 
-from typing import Any
-
 import httpx
-import pytest
 import schemathesis
-from hypothesis import HealthCheck, Phase, settings
+from hypothesis import HealthCheck, Phase, given, settings
 from schemathesis.checks import content_type_conformance, not_a_server_error, response_schema_conformance
 
 from tests.support.stack import ServiceStack
@@ -22,29 +19,54 @@ from tests.support.stack import ServiceStack
 UNDOCUMENTED_ERRORS = {400, 404, 405, 409, 413, 415, 422, 429}
 
 
-@pytest.fixture(scope="module")
-def api_schema(embedded_stack: ServiceStack) -> Any:
-    return schemathesis.openapi.from_url(f"{embedded_stack.base_url}/openapi.json")
-
-
-schema = schemathesis.pytest.from_fixture("api_schema")
-
-
-@schema.parametrize()
-@settings(
-    max_examples=25,
+EXAMPLES_PER_OPERATION = 80
+FUZZ_SETTINGS = settings(
+    max_examples=EXAMPLES_PER_OPERATION,
     deadline=None,
     derandomize=True,  # the same examples every run: a failure reproduces
     phases=[Phase.explicit, Phase.generate],  # no shrinking marathons on two cores
     suppress_health_check=list(HealthCheck),
+    database=None,
 )
-def test_no_server_errors_and_documented_answers_match(case: schemathesis.Case) -> None:
+
+
+CALLS: list[int] = []
+
+
+def check_case(case: schemathesis.Case) -> None:
     response = case.call(timeout=30)
+    CALLS.append(response.status_code)
     case.validate_response(response, checks=[not_a_server_error])
     if response.status_code not in UNDOCUMENTED_ERRORS:
-        case.validate_response(
-            response, checks=[not_a_server_error, response_schema_conformance, content_type_conformance]
-        )
+        case.validate_response(response, checks=[response_schema_conformance, content_type_conformance])
+
+
+def test_no_server_errors_and_documented_answers_match(embedded_stack: ServiceStack) -> None:
+    """Every operation of /openapi.json, fuzzed; all failures are collected, then reported together.
+
+    (Driven per operation here rather than with `schemathesis.pytest.from_fixture`, whose plugin does
+    not run under this pytest version.)
+    """
+    schema = schemathesis.openapi.from_url(f"{embedded_stack.base_url}/openapi.json")
+    failures: list[str] = []
+    labels: list[str] = []
+    for result in schema.get_all_operations():
+        operation = result.ok()
+        labels.append(operation.label)
+
+        @FUZZ_SETTINGS
+        @given(case=operation.as_strategy())
+        def fuzz(case: schemathesis.Case) -> None:
+            check_case(case)
+
+        try:
+            fuzz()
+        except Exception as exc:  # one operation's failure must not hide another's
+            failures.append(f"{operation.label}: {exc}")
+    assert any(label == "POST /api/v1/jobs" for label in labels), labels
+    assert not failures, "\n\n".join(failures)
+    assert len(CALLS) >= 5 * len(labels), f"only {len(CALLS)} requests were made"
+    assert any(code >= 400 for code in CALLS) and any(code < 300 for code in CALLS), sorted(set(CALLS))
 
 
 def test_documented_validation_error_shape_matches_the_real_one(embedded_stack: ServiceStack) -> None:
