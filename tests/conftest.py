@@ -17,7 +17,7 @@ from tests.support.services import (
     redis_server,
     s3_server,
 )
-from tests.support.stack import ServiceStack
+from tests.support.stack import ServiceStack, running_stack
 
 VTEST = Path("/usr/share/doc/opencv-doc/examples/data/vtest.avi")
 
@@ -89,15 +89,10 @@ def distributed_stack(
         "REDIS_URL": redis_url,
         **s3_env(s3_endpoint, create_bucket(s3_endpoint)),
     }
-    stack = ServiceStack("distributed", tmp_path_factory.mktemp("distributed"), {**env, "MAX_UPLOAD_MB": "8"})
-    try:
-        stack.migrate()
-        stack.start_api()
-        stack.start_worker()
-        stack.wait_for_workers()
+    with running_stack(
+        "distributed", tmp_path_factory.mktemp("distributed"), {**env, "MAX_UPLOAD_MB": "8"}
+    ) as stack:
         yield stack
-    finally:
-        stack.stop_all()
 
 
 @pytest.fixture(scope="session")

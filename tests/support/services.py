@@ -19,6 +19,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Protocol, TypeVar
 
 import boto3
 import psycopg
@@ -47,6 +48,23 @@ def wait_until(predicate, timeout_s: float, what: str, interval_s: float = 0.2) 
             last_error = exc
         time.sleep(interval_s)
     raise TimeoutError(f"{what} not ready after {timeout_s} s (last error: {last_error})")
+
+
+class Server(Protocol):
+    def start(self) -> None: ...
+    def stop(self) -> None: ...
+
+
+ServerT = TypeVar("ServerT", bound=Server)
+
+
+@contextmanager
+def started(server: ServerT) -> Iterator[ServerT]:
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
 
 
 class RedisServer:
@@ -79,12 +97,8 @@ def redis_server(tmp: Path) -> Iterator[str]:
     if url := os.environ.get("TEST_REDIS_URL"):
         yield url
         return
-    server = RedisServer(tmp)
-    server.start()
-    try:
+    with started(RedisServer(tmp)) as server:
         yield server.url
-    finally:
-        server.stop()
 
 
 class PostgresCluster:
@@ -230,12 +244,8 @@ def s3_server(tmp: Path) -> Iterator[str]:
     if _s3_answers(endpoint):
         yield endpoint
         return
-    server = S3Server(tmp)
-    server.start()
-    try:
+    with started(S3Server(tmp)) as server:
         yield server.endpoint
-    finally:
-        server.stop()
 
 
 def create_bucket(endpoint: str) -> str:

@@ -8,6 +8,8 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +24,20 @@ CONFIG_VARS = (
     "DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL", "STORAGE_BACKEND", "S3_BUCKET", "S3_ENDPOINT_URL",
     "S3_PUBLIC_ENDPOINT_URL", "S3_ACCESS_KEY_ID", "S3_SECRET_ACCESS_KEY", "DATA_DIR", "ENVIRONMENT",
 )  # fmt: skip
+
+
+@contextmanager
+def running_stack(name: str, workdir: Path, env: dict[str, str]) -> Iterator[ServiceStack]:
+    """Migrated database, one API process and one CPU worker, all ready; stopped afterwards."""
+    stack = ServiceStack(name, workdir, env)
+    try:
+        stack.migrate()
+        stack.start_api()
+        stack.start_worker()
+        stack.wait_for_workers()
+        yield stack
+    finally:
+        stack.stop_all()
 
 
 class ServiceStack:

@@ -22,7 +22,7 @@ import pytest
 from api_backend.auth.signing import sign_output
 from api_backend.webhooks.address_check import CallbackAddressError, check_callback_url
 from tests.support.services import free_port, wait_until
-from tests.support.stack import ServiceStack
+from tests.support.stack import ServiceStack, running_stack
 
 SECRET = "test-secret-for-signatures"
 
@@ -33,15 +33,8 @@ def secure_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServiceSt
         "AUTH_MODE": "api_key", "SECRET_KEY": SECRET, "MAX_JOBS_IN_FLIGHT": "2", "MAX_VIDEO_DURATION_S": "5",
         "MAX_VIDEO_PIXELS": str(768 * 576), "RATE_LIMIT_PER_MINUTE": "200", "ALLOW_PRIVATE_CALLBACKS": "true",
     }  # fmt: skip
-    stack = ServiceStack("secure", tmp_path_factory.mktemp("secure"), env)
-    try:
-        stack.migrate()
-        stack.start_api()
-        stack.start_worker()
-        stack.wait_for_workers()
+    with running_stack("secure", tmp_path_factory.mktemp("secure"), env) as stack:
         yield stack
-    finally:
-        stack.stop_all()
 
 
 def new_key(stack: ServiceStack, name: str) -> dict[str, str]:

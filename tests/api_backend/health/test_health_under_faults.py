@@ -11,7 +11,7 @@ import pytest
 
 from tests.conftest import s3_env
 from tests.support.services import PostgresCluster, RedisServer, S3Server, create_bucket, wait_until
-from tests.support.stack import ServiceStack
+from tests.support.stack import ServiceStack, running_stack
 
 
 class Faults:
@@ -33,15 +33,10 @@ def faults(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Faults, S
     servers.s3.start()
     env = {"DATABASE_URL": servers.postgres.url, "REDIS_URL": servers.redis.url,
            **s3_env(servers.s3.endpoint, create_bucket(servers.s3.endpoint))}  # fmt: skip
-    stack = ServiceStack("faults", tmp, env)
     try:
-        stack.migrate()
-        stack.start_api()
-        stack.start_worker()
-        stack.wait_for_workers()
-        yield servers, stack
+        with running_stack("faults", tmp, env) as stack:
+            yield servers, stack
     finally:
-        stack.stop_all()
         servers.s3.stop()
         servers.redis.stop()
         servers.postgres.stop()
