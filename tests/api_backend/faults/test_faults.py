@@ -26,7 +26,7 @@ import httpx
 import psycopg
 import pytest
 
-from tests.conftest import s3_env
+from tests.conftest import VTEST, cut_clip, s3_env
 from tests.support.services import (
     PostgresCluster,
     RedisServer,
@@ -54,7 +54,7 @@ class Faults:
     def sql(self, query: str, *params: object) -> list[tuple[Any, ...]]:
         url = self.postgres.url.replace("postgresql+psycopg://", "postgresql://")
         with psycopg.connect(url, autocommit=True) as conn:
-            cursor = conn.execute(query, params)  # type: ignore[arg-type]
+            cursor = conn.execute(query, params)
             return cursor.fetchall() if cursor.description else []
 
     def job_row(self, job_id: str) -> dict[str, Any]:
@@ -102,6 +102,13 @@ def faults(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Faults, S
         servers.postgres.remove()
 
 
+@pytest.fixture(scope="module")
+def mid_clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Long enough (120 frames, several seconds of analysis) to kill a worker mid-job, short enough
+    that running it twice stays cheap on two cores."""
+    return cut_clip(VTEST, tmp_path_factory.mktemp("fault-clips") / "mid.mp4", frames=120)
+
+
 def start_beat(stack: ServiceStack) -> None:
     import sys
 
@@ -135,10 +142,10 @@ def kill_group(stack: ServiceStack, label: str) -> None:
 
 
 def test_worker_killed_mid_job_is_requeued_and_finishes_once(
-    faults: tuple[Faults, ServiceStack], long_clip: Path
+    faults: tuple[Faults, ServiceStack], mid_clip: Path
 ) -> None:
     servers, stack = faults
-    response = submit(stack, long_clip)
+    response = submit(stack, mid_clip)
     assert response.status_code == 202, response.text
     job_id = response.json()["id"]
     with stack.client() as client:
