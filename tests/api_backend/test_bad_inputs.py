@@ -44,7 +44,9 @@ def encode_blank(path: Path, width: int, height: int, frames: int, rate: int | F
         frame = av.VideoFrame(width, height, "yuv420p")
         for plane in frame.planes:
             plane.update(bytes(plane.buffer_size))
-        for _ in range(frames):
+        frame.time_base = Fraction(1) / Fraction(rate)
+        for index in range(frames):
+            frame.pts = index  # explicit timestamps: the duration is frames / rate
             for packet in stream.encode(frame):
                 container.mux(packet)
         for packet in stream.encode():
