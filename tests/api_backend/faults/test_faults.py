@@ -2,7 +2,7 @@
 worker and Celery beat as separate processes), so stopping them disturbs no other test:
 
 - a worker SIGKILLed mid-job: beat's stuck-job recovery requeues the job, a new worker runs it to
-  success exactly once;
+  success exactly once; a pool child SIGKILLed: Celery redelivers the message at once;
 - an API process killed mid-upload: the client gets a connection error, no job and no stored file
   are left, beat sweeps the partial upload, the restarted API serves;
 - Redis restarted: 503 while it is down, new jobs run to success afterwards;
@@ -183,6 +183,42 @@ def test_worker_killed_mid_job_is_requeued_and_finishes_once(
     assert servers.job_row(job_id)["attempts"] == 2
     assert servers.job_row(job_id)["status"] == "succeeded"
     print(f"worker killed -> job succeeded after {elapsed:.1f} s")
+
+
+def pool_children(pid: int) -> list[int]:
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    return [int(child) for child in children]
+
+
+def test_pool_child_killed_mid_job_is_redelivered_at_once(
+    faults: tuple[Faults, ServiceStack], mid_clip: Path
+) -> None:
+    """Only the pool child dies (the OOM killer's usual pick): Celery rejects the message back to
+    the queue (acks_late + reject_on_worker_lost) and the same message runs again; claim() accepts
+    it because it is the same message, not a duplicate."""
+    servers, stack = faults
+    label = next(name for name in stack.processes if name.startswith("worker"))
+    response = submit(stack, mid_clip)
+    assert response.status_code == 202, response.text
+    job_id = response.json()["id"]
+    with stack.client() as client:
+
+        def analysing() -> bool:
+            job = client.get(f"/api/v1/jobs/{job_id}").json()
+            return bool(job["status"] == "running" and job["progress"] > 0)
+
+        wait_until(analysing, 180, "job running", interval_s=0.3)
+        first = servers.job_row(job_id)
+        started = time.monotonic()
+        for child in pool_children(stack.processes[label].pid):
+            os.kill(child, signal.SIGKILL)
+        job = stack.wait_for_job(client, job_id, timeout_s=240)
+        elapsed = time.monotonic() - started
+    assert job["status"] == "succeeded", (job, stack.logs())
+    row = servers.job_row(job_id)
+    assert row["attempts"] == 2 and row["celery_task_id"] == first["celery_task_id"], row
+    assert servers.objects(f"jobs/{job_id}/outputs/") == {f"jobs/{job_id}/outputs/{n}" for n in OUTPUTS}
+    print(f"pool child killed -> job succeeded after {elapsed:.1f} s")
 
 
 def test_api_killed_mid_upload_leaves_no_job_and_no_file(
