@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
 from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -19,6 +20,7 @@ log = logging.getLogger(__name__)
 HTTP_CODES = {
     400: "bad_request",
     401: "unauthorized",
+    403: "forbidden",
     404: "not_found",
     405: "method_not_allowed",
     409: "conflict",
@@ -27,6 +29,25 @@ HTTP_CODES = {
     422: "validation_error",
     429: "rate_limited",
     503: "service_unavailable",
+}
+
+
+class ErrorDetail(BaseModel):
+    code: str = Field(description="stable machine-readable code, e.g. invalid_video")
+    message: str = Field(description="what went wrong, for people")
+    details: Any = None
+
+
+class ErrorOut(BaseModel):
+    """The body of every error response."""
+
+    error: ErrorDetail
+
+
+# For routers' `responses=`: documents our error body (and replaces FastAPI's default 422 schema).
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorOut, "description": HTTP_CODES[status].replace("_", " ")}
+    for status in (400, 401, 403, 404, 409, 413, 415, 422, 429, 503)
 }
 
 

@@ -20,7 +20,7 @@ from api_backend.auth.rate_limit import enforce_client_rate_limit, enforce_rate_
 from api_backend.auth.signing import verify_output
 from api_backend.db.engine import get_sessionmaker
 from api_backend.deps import OwnerDep, SessionDep, SettingsDep, StorageDep
-from api_backend.errors import ApiError
+from api_backend.errors import ERROR_RESPONSES, ApiError
 from api_backend.jobs import repository, service
 from api_backend.jobs.models import OUTPUT_NAMES, Job, JobStatus
 from api_backend.jobs.schemas import JobOptions, JobOut, JobPage
@@ -28,7 +28,12 @@ from api_backend.jobs.upload import UploadError, receive_upload
 from api_backend.observability.api_metrics import JOBS_CREATED, UPLOAD_BYTES
 from api_backend.storage import ObjectNotFound
 
-router = APIRouter(prefix="/api/v1/jobs", tags=["jobs"], dependencies=[Depends(enforce_rate_limit)])
+router = APIRouter(
+    prefix="/api/v1/jobs",
+    tags=["jobs"],
+    dependencies=[Depends(enforce_rate_limit)],
+    responses=ERROR_RESPONSES,
+)
 # Downloads authenticate by signed link or API key, so their rate limit goes by client address.
 downloads_router = APIRouter(
     prefix="/api/v1/jobs", tags=["jobs"], dependencies=[Depends(enforce_client_rate_limit)]

@@ -177,7 +177,10 @@ def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         created_at, job_id = json.loads(base64.urlsafe_b64decode(padded))
-        return datetime.fromisoformat(created_at), uuid.UUID(job_id)
+        when, after_id = datetime.fromisoformat(created_at), uuid.UUID(job_id)
+        if when.tzinfo is None:  # ours always carry their zone
+            raise ValueError("cursor time without a time zone")
+        return when, after_id
     except (ValueError, TypeError, binascii.Error, json.JSONDecodeError) as exc:
         raise ApiError(400, "invalid_cursor", "the cursor is not one this API returned") from exc
 

@@ -7,11 +7,11 @@ import shutil
 import time
 from collections.abc import Iterator
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI, Response
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
-from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 log = logging.getLogger(__name__)
 
@@ -58,25 +58,36 @@ class ServiceStateCollector(Collector):
 REGISTRY.register(ServiceStateCollector())
 
 
-def route_template(request: Request) -> str:
+def route_template(scope: Scope) -> str:
     # Label by template (/api/v1/jobs/{job_id}), never by raw path, to keep cardinality bounded.
-    route = request.scope.get("route")
-    return str(getattr(route, "path", None) or "unmatched")
+    return str(getattr(scope.get("route"), "path", None) or "unmatched")
 
 
-class MetricsMiddleware(BaseHTTPMiddleware):
-    async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
-        method = request.method
-        IN_FLIGHT.inc()
-        start = time.perf_counter()
+class MetricsMiddleware:
+    """Pure ASGI (no BaseHTTPMiddleware task per request): it sits on every request's hot path."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
         status = 500
+        start = time.perf_counter()
+
+        async def send_and_record_status(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        IN_FLIGHT.inc()
         try:
-            response = await call_next(request)
-            status = response.status_code
-            return response
+            await self.app(scope, receive, send_and_record_status)
         finally:
             IN_FLIGHT.dec()
-            route = route_template(request)
+            route, method = route_template(scope), scope["method"]
             LATENCY.labels(method, route).observe(time.perf_counter() - start)
             REQUESTS.labels(method, route, str(status)).inc()
 

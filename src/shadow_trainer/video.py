@@ -108,10 +108,19 @@ def _first_frame(
     raise InvalidVideoError(f"{name!r}: the video stream holds no decodable frame (truncated at the start?).")
 
 
+# FFmpeg opens a JPEG, PNG... as a one-frame "video" through its image demuxers; judged by content,
+# those are pictures, not videos.
+def _refuse_still_images(container: av.container.InputContainer, name: str) -> None:
+    formats = container.format.name.split(",")
+    if any(f == "image2" or f.endswith("_pipe") for f in formats):
+        raise InvalidVideoError(f"{name!r} is a still image ({container.format.long_name}), not a video.")
+
+
 def probe_video(path: Path) -> VideoInfo:
     """Container metadata plus one decoded frame (to prove the stream decodes); no full decode."""
     path = Path(path)
     with _open(path) as container:
+        _refuse_still_images(container, path.name)
         stream = _video_stream(container, path.name)
         fps = _fps(stream)
         duration = _duration(container, stream)
