@@ -5,7 +5,8 @@ worker and Celery beat as separate processes), so stopping them disturbs no othe
   success exactly once; a pool child SIGKILLed: Celery redelivers the message at once;
 - an API process killed mid-upload: the client gets a connection error, no job and no stored file
   are left, beat sweeps the partial upload, the restarted API serves;
-- Redis restarted: 503 while it is down, new jobs run to success afterwards;
+- Redis restarted: 503 while it is down, new jobs run to success afterwards; a queued job whose
+  message the restart lost is re-sent by beat and succeeds;
 - PostgreSQL restarted: /health/ready answers 503 during, recovers after, a later job succeeds;
 - the S3 server down for 30 s while a job needs its input: the task retries with backoff and the
   job succeeds once S3 is back.
@@ -299,6 +300,43 @@ def test_redis_restarted(faults: tuple[Faults, ServiceStack], real_clip: Path) -
     run_to_success(stack, real_clip, timeout_s=120)
     run_to_success(stack, real_clip, timeout_s=120)
     print(f"after the Redis restart: two jobs succeeded in {time.monotonic() - started:.1f} s")
+
+
+def test_queued_message_lost_with_redis_is_resent(
+    faults: tuple[Faults, ServiceStack], real_clip: Path
+) -> None:
+    """Redis runs without persistence: a restart loses the messages of queued jobs. Beat re-sends a
+    job still `queued` after STUCK_JOB_TIMEOUT_S, and it runs once."""
+    import redis
+
+    servers, stack = faults
+    label = next(name for name in stack.processes if name.startswith("worker"))
+    stack.stop(label)  # idle: nobody consumes, the message waits in Redis
+    response = submit(stack, real_clip)
+    assert response.status_code == 202, response.text
+    job_id = response.json()["id"]
+    client = redis.Redis.from_url(servers.redis.url)
+
+    def waiting() -> bool:  # the job's message is in the `cpu` list (beside beat's maintenance ones)
+        return any(job_id.encode() in message for message in client.lrange("cpu", 0, -1))
+
+    assert waiting()
+    servers.redis.stop()
+    servers.redis.start()
+    assert not waiting()  # the message is gone; the job row still says `queued`
+    client.close()
+    servers.sql(
+        "UPDATE jobs SET updated_at = updated_at - make_interval(secs => %s) WHERE id = %s",
+        STUCK_JOB_TIMEOUT_S + 5,
+        uuid.UUID(job_id),
+    )  # as if it had waited STUCK_JOB_TIMEOUT_S
+    started = time.monotonic()
+    stack.start_worker("worker-r")
+    with stack.client() as http:
+        job = stack.wait_for_job(http, job_id, timeout_s=120)
+    assert job["status"] == "succeeded", (job, stack.logs())
+    assert servers.job_row(job_id)["attempts"] == 1
+    print(f"lost message re-sent -> job succeeded after {time.monotonic() - started:.1f} s")
 
 
 def test_postgres_restarted(faults: tuple[Faults, ServiceStack], real_clip: Path) -> None:
