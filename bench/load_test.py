@@ -61,6 +61,8 @@ class Results:
     busy_while_polling: int = 0  # polls that saw a job queued/running: the workers were busy
     upload_wall_s: float = 0.0
     settle_s: float = 0.0
+    # With --poll-client wrk: wrk's own measurements (a C client: Python cannot load nginx enough).
+    wrk: dict[str, float] = field(default_factory=dict)
 
 
 def error_kind(exc: BaseException | None = None, response: httpx.Response | None = None) -> str:
@@ -153,6 +155,43 @@ async def poll_all(client: httpx.AsyncClient, total: int, concurrency: int, resu
     results.poll_wall_s = time.perf_counter() - started
 
 
+WRK_SCRIPT = """
+paths = {%s}
+counter = 0
+request = function()
+  counter = counter + 1
+  return wrk.format("GET", paths[(counter %% #paths) + 1])
+end
+"""
+
+
+def _wrk_ms(value: str) -> float:
+    number, unit = re.fullmatch(r"([\d.]+)(us|ms|s)", value).groups()  # type: ignore[union-attr]
+    return float(number) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+
+async def poll_with_wrk(url: str, seconds: int, concurrency: int, workdir: Path, results: Results) -> None:
+    """Status polls by wrk (C, two threads) while the workers analyse the uploaded videos."""
+    ids = results.accepted or ["00000000-0000-4000-8000-000000000000"]
+    script = workdir / "polls.lua"
+    script.write_text(WRK_SCRIPT % ", ".join(f'"/api/v1/jobs/{job_id}"' for job_id in ids))
+    process = await asyncio.create_subprocess_exec(
+        "wrk", "-t2", f"-c{concurrency}", f"-d{seconds}s", "--latency", "-s", str(script), url,
+        stdout=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    output = (await process.communicate())[0].decode()
+    for name, pattern in (("p50", r"50%\s+(\S+)"), ("p99", r"99%\s+(\S+)")):
+        if match := re.search(pattern, output):
+            results.wrk[name] = _wrk_ms(match[1])
+    if match := re.search(r"Requests/sec:\s+([\d.]+)", output):
+        results.wrk["rps"] = float(match[1])
+    if match := re.search(r"(\d+) requests in", output):
+        results.wrk["requests"] = float(match[1])
+    if match := re.search(r"Non-2xx or 3xx responses: (\d+)", output):
+        results.poll_errors["non-2xx"] += int(match[1])
+    results.poll_wall_s = float(seconds)
+
+
 async def settle(client: httpx.AsyncClient, results: Results, timeout_s: float) -> None:
     """Wait (slowly) until every accepted job is terminal; count the final states."""
     started = time.perf_counter()
@@ -181,7 +220,10 @@ async def run_load(url: str, cert: Path, clip: bytes, args: argparse.Namespace) 
         # warm the keep-alive pool (TLS handshakes are not what is measured)
         await asyncio.gather(*(client.get("/health/live") for _ in range(args.concurrency)))
         await upload_all(client, clip, args.uploads, results)
-        await poll_all(client, args.polls, args.concurrency, results)  # the workers are busy meanwhile
+        if args.poll_client == "wrk":
+            await poll_with_wrk(url, args.wrk_seconds, args.concurrency, Path(args.workdir), results)
+        else:
+            await poll_all(client, args.polls, args.concurrency, results)  # the workers are busy meanwhile
         await settle(client, results, args.settle_timeout)
     return results
 
@@ -197,6 +239,9 @@ def report(results: Results, args: argparse.Namespace, backend: str) -> bool:
     terminal = sum(n for status, n in results.final_status.items() if status in TERMINAL)
     rps = len(results.poll_latencies_ms) / results.poll_wall_s if results.poll_wall_s else 0.0
     p50, p99 = percentile(results.poll_latencies_ms, 50), percentile(results.poll_latencies_ms, 99)
+    if results.wrk:
+        rps, p50, p99 = results.wrk.get("rps", 0.0), results.wrk.get("p50", 0.0), results.wrk.get("p99", 0.0)
+        results.poll_latencies_ms = [0.0] * int(results.wrk.get("requests", 0))
     rows = [
         ("setup", f"nginx (TLS) → {args.apis} API × {args.workers} worker, {backend}, "
                   f"rate limits {'kept' if args.keep_rate_limits else 'raised'}"),
@@ -204,7 +249,8 @@ def report(results: Results, args: argparse.Namespace, backend: str) -> bool:
         ("jobs accepted (202)", str(len(results.accepted))),
         ("jobs terminal", f"{terminal}  {dict(results.final_status)} (settled in {results.settle_s:.1f} s)"),
         ("accepted == terminal", "yes" if terminal == len(results.accepted) else "NO"),
-        ("polls sent", f"{args.polls} with {args.concurrency} concurrent connections"),
+        ("polls sent", f"by wrk for {args.wrk_seconds} s" if results.wrk else str(args.polls)
+                       + f" with {args.concurrency} concurrent connections"),
         ("polls answered", f"{len(results.poll_latencies_ms)} ({results.busy_while_polling} saw a job "
                            f"queued/running)"),
         ("poll p50 latency", f"{p50:.1f} ms"),
@@ -245,6 +291,14 @@ def main() -> int:
         "--uploads", type=int, default=10, help="concurrent uploads (default 10, at most 200)"
     )
     parser.add_argument("--polls", type=int, default=5000, help="status polls (default 5000, at most 200000)")
+    parser.add_argument(
+        "--poll-client",
+        choices=["python", "wrk"],
+        default="python",
+        help="who sends the polls: httpx (default) or wrk (Debian package wrk), which can "
+        "load nginx far harder than a Python client on the same two cores",
+    )
+    parser.add_argument("--wrk-seconds", type=int, default=10, help="how long wrk polls (default 10 s)")
     parser.add_argument("--concurrency", type=int, default=32, help="concurrent poll connections (≤ 45)")
     parser.add_argument("--apis", type=int, default=2, help="API processes behind nginx (default 2)")
     parser.add_argument("--workers", type=int, default=1, help="Celery worker processes (default 1)")
@@ -262,6 +316,7 @@ def main() -> int:
 
     with tempfile.TemporaryDirectory(prefix="shadow-load-") as tmp_name:
         tmp = Path(tmp_name)
+        args.workdir = str(tmp)
         (tmp / "redis").mkdir()
         clip = cut_clip(VTEST, tmp / "clip.mp4", frames=args.frames).read_bytes()
         with backend_env(args.backend, tmp) as env:
