@@ -24,6 +24,7 @@ HTTP_CODES = {
     404: "not_found",
     405: "method_not_allowed",
     409: "conflict",
+    410: "gone",
     413: "payload_too_large",
     415: "unsupported_media_type",
     422: "validation_error",
@@ -47,7 +48,7 @@ class ErrorOut(BaseModel):
 # For routers' `responses=`: documents our error body (and replaces FastAPI's default 422 schema).
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     status: {"model": ErrorOut, "description": HTTP_CODES[status].replace("_", " ")}
-    for status in (400, 401, 403, 404, 409, 413, 415, 422, 429, 503)
+    for status in (400, 401, 403, 404, 409, 410, 413, 415, 422, 429, 503)
 }
 
 

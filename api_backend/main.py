@@ -8,11 +8,13 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from starlette.concurrency import run_in_threadpool
 
 from api_backend.errors import install_error_handlers
 from api_backend.health.endpoints import router as health_router
 from api_backend.jobs.endpoints import downloads_router
 from api_backend.jobs.endpoints import router as jobs_router
+from api_backend.maintenance.service import sweep_upload_tmp
 from api_backend.observability.api_metrics import install_metrics
 from api_backend.observability.logs import configure_logging
 from api_backend.observability.request_log import RequestContextMiddleware
@@ -28,6 +30,10 @@ log = logging.getLogger(__name__)
 async def lifespan(_: FastAPI) -> AsyncIterator[None]:
     settings = get_settings()
     configure_logging(settings.log_level, settings.log_format)  # after uvicorn set up its own
+    # Partial uploads of a previous run of this process (killed mid-upload) are never finished.
+    swept = await run_in_threadpool(sweep_upload_tmp, settings.upload_tmp_dir)
+    if swept:
+        log.info("removed %d abandoned partial uploads", swept)
     storage = get_storage()
     if isinstance(storage, S3Storage):
         try:

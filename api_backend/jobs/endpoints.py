@@ -172,6 +172,10 @@ def download_output(
         raise ApiError(
             404, "output_not_found", f"unknown output {name!r}; outputs are {', '.join(OUTPUT_NAMES)}"
         )
+    if job.files_deleted_at is not None:
+        deleted = f"{job.files_deleted_at:%Y-%m-%d}"
+        message = f"the job's files were deleted on {deleted} (FILE_RETENTION_DAYS); its history remains"
+        raise ApiError(410, "outputs_deleted", message)
     key = job.output_keys.get(name) if job.status == JobStatus.succeeded.value else None
     if key is None:
         raise ApiError(404, "output_not_ready", f"the job has no {name} (status: {job.status})")
