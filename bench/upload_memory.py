@@ -76,9 +76,8 @@ def main() -> int:
             rows = [(size, *measure(stack, pid, size)) for size in args.sizes_mb]
         finally:
             stack.stop_all()
-    print(
-        f"\n{'upload MiB':>10} | {'RSS before':>10} | {'RSS peak':>9} | {'RSS after':>9} | {'status':>6} | {'MiB/s':>6}"
-    )
+    headers = ("upload MiB", "RSS before", "RSS peak", "RSS after", "status", "MiB/s")
+    print("\n" + " | ".join(f"{h:>10}" for h in headers))
     print("-" * 66)
     for size, before, peak, after, status, seconds in rows:
         print(
