@@ -80,9 +80,8 @@ def main() -> int:
     print("\n" + " | ".join(f"{h:>10}" for h in headers))
     print("-" * 66)
     for size, before, peak, after, status, seconds in rows:
-        print(
-            f"{size:>10} | {before:>9.0f}M | {peak:>8.0f}M | {after:>8.0f}M | {status:>6} | {size / seconds:>6.0f}"
-        )
+        cells = (size, f"{before:.0f}M", f"{peak:.0f}M", f"{after:.0f}M", status, f"{size / seconds:.0f}")
+        print(" | ".join(f"{cell:>10}" for cell in cells))
     growth = [peak - before for _, before, peak, *_ in rows]
     print(f"\npeak growth while receiving: {', '.join(f'{g:.0f} MiB' for g in growth)} "
           f"(largest/smallest upload: {rows[-1][0] / rows[0][0]:.0f}×)")  # fmt: skip
