@@ -110,4 +110,4 @@ def embedded_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service
 @pytest.fixture(params=["embedded", "distributed"])
 def stack(request: pytest.FixtureRequest) -> ServiceStack:
     """The same tests run on the embedded default and on PostgreSQL + Redis + S3."""
-    return request.getfixturevalue(f"{request.param}_stack")  # type: ignore[no-any-return]
+    return request.getfixturevalue(f"{request.param}_stack")

@@ -51,7 +51,7 @@ def test_no_server_errors_and_documented_answers_match(embedded_stack: ServiceSt
     failures: list[str] = []
     labels: list[str] = []
     for result in schema.get_all_operations():
-        operation = result.ok()
+        operation = result.ok()  # type: ignore[union-attr]
         labels.append(operation.label)
 
         @FUZZ_SETTINGS

@@ -139,7 +139,7 @@ def error_of(response: httpx.Response, status: int | set[int]) -> dict[str, str]
     error = response.json()["error"]
     assert isinstance(error["code"], str) and error["code"], error
     assert isinstance(error["message"], str) and len(error["message"]) > 5, error
-    return error  # type: ignore[no-any-return]
+    return error
 
 
 def stored_jobs(stack: ServiceStack) -> set[str]:
@@ -342,7 +342,10 @@ def test_missing_file_field(stack: ServiceStack, client: httpx.Client) -> None:
 
 def test_two_files(stack: ServiceStack, client: httpx.Client, real_clip: Path) -> None:
     content = real_clip.read_bytes()
-    parts = [(b"file", b"a.mp4", b"video/mp4", content), (b"file", b"b.mp4", b"video/mp4", content)]
+    parts: list[tuple[bytes, bytes | None, bytes | None, bytes]] = [
+        (b"file", b"a.mp4", b"video/mp4", content),
+        (b"file", b"b.mp4", b"video/mp4", content),
+    ]
     refused(stack, client, lambda c: post_parts(c, parts), 422, "too_many_files")
 
 

@@ -37,6 +37,11 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def port_open(port: int) -> bool:
+    with socket.create_connection(("127.0.0.1", port), 0.5):
+        return True
+
+
 def wait_until(predicate, timeout_s: float, what: str, interval_s: float = 0.2) -> None:  # type: ignore[no-untyped-def]
     deadline = time.monotonic() + timeout_s
     last_error: Exception | None = None
@@ -81,9 +86,7 @@ class RedisServer:
         args = [self.binary, "--bind", "127.0.0.1", "--port", str(self.port), "--save", "",
                 "--appendonly", "no", "--dir", str(self.tmp)]  # fmt: skip
         self.process = subprocess.Popen(args, stdout=subprocess.DEVNULL)
-        wait_until(
-            lambda: socket.create_connection(("127.0.0.1", self.port), 0.5).close() is None, 10, "redis"
-        )
+        wait_until(lambda: port_open(self.port), 10, "redis")
 
     def stop(self) -> None:
         if self.process is not None:

@@ -28,7 +28,7 @@ def submit(client: httpx.Client, video: Path, **fields: str) -> dict:
     """Upload and insist it was accepted; returns the job."""
     response = upload(client, video, **fields)
     assert response.status_code == 202, response.text
-    return response.json()  # type: ignore[no-any-return]
+    return response.json()
 
 
 def fetch_output(client: httpx.Client, url: str) -> bytes:
@@ -114,7 +114,9 @@ def test_history_is_newest_first_with_cursor_pages(stack: ServiceStack, real_cli
         seen: list[str] = []
         cursor = None
         while True:
-            params = {"limit": 2, "status": "queued", **({"cursor": cursor} if cursor else {})}
+            params: dict[str, str | int] = {"limit": 2, "status": "queued"}
+            if cursor:
+                params["cursor"] = cursor
             page = client.get("/api/v1/jobs", params=params).json()
             seen += [item["id"] for item in page["items"]]
             cursor = page["next_cursor"]
