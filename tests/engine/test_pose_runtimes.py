@@ -26,6 +26,13 @@ from shadow_trainer.pose.estimator import cuda_available
 
 from .conftest import vtest_frames
 
+
+def read_image(path: Path) -> np.ndarray:
+    image = cv2.imread(str(path))
+    assert image is not None, f"cannot read {path}"
+    return image
+
+
 KEYPOINT_TOLERANCE_PX = 1.5  # fp32 ONNX Runtime vs torch on CPU differ by float rounding only
 SCORE_TOLERANCE = 0.01
 
@@ -42,7 +49,7 @@ def _assert_same_people(a: PoseDetections, b: PoseDetections) -> None:
 def test_onnx_and_torch_agree_on_images(
     name: str, image_paths: dict[str, Path], onnx_estimator: PoseEstimator, torch_estimator: PoseEstimator
 ) -> None:
-    image = cv2.imread(str(image_paths[name]))
+    image = read_image(image_paths[name])
     onnx_people = onnx_estimator.estimate_image(image)
     _assert_same_people(onnx_people, torch_estimator.estimate_image(image))
     assert len(onnx_people) >= 1
@@ -69,7 +76,7 @@ def test_matches_ultralytics_predict(
 ) -> None:
     from ultralytics import YOLO
 
-    image = cv2.imread(str(image_paths["bus"]))
+    image = read_image(image_paths["bus"])
     predictions: Any = YOLO(str(weights), task="pose").predict(image, verbose=False, device="cpu")
     reference = predictions[0]
     ours = onnx_estimator.estimate_image(image)
@@ -79,7 +86,7 @@ def test_matches_ultralytics_predict(
 
 
 def test_keypoints_lie_on_the_people(image_paths: dict[str, Path], onnx_estimator: PoseEstimator) -> None:
-    people = onnx_estimator.estimate_image(cv2.imread(str(image_paths["zidane"])))
+    people = onnx_estimator.estimate_image(read_image(image_paths["zidane"]))
     for box, keypoints in zip(people.boxes, people.keypoints, strict=True):
         confident = keypoints[keypoints[:, 2] > 0.5]
         assert len(confident) >= 5
