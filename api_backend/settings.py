@@ -73,6 +73,9 @@ class Settings(BaseSettings):
     job_retry_backoff_s: int = Field(default=5, ge=1)
     worker_heartbeat_s: float = Field(default=10.0, gt=0)
     worker_concurrency: int = Field(default=1, ge=1)
+    # Analysis is batch work: its processes yield the CPU to latency-sensitive API servers and nginx
+    # when they share a machine (0 keeps the normal priority).
+    worker_nice: int = Field(default=10, ge=0, le=19)
 
     worker_metrics_host: str = "0.0.0.0"
     worker_metrics_port: int = Field(default=9808, ge=0, le=65535)

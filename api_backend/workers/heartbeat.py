@@ -96,3 +96,6 @@ def fresh_connections_after_fork(**_: Any) -> None:
     # The parent's heartbeat thread may hold the pool's lock (or a connection) at fork time: a child
     # that reused that pool could block forever. Each pool child starts with its own pool instead.
     get_engine().dispose(close=False)
+    niceness = get_settings().worker_nice
+    if niceness:
+        os.nice(niceness)
