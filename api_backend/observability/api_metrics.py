@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import logging
 import shutil
-import time
 from collections.abc import Iterator
 
 from fastapi import FastAPI, Response
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Scope
 
 log = logging.getLogger(__name__)
 
@@ -63,37 +62,14 @@ def route_template(scope: Scope) -> str:
     return str(getattr(scope.get("route"), "path", None) or "unmatched")
 
 
-class MetricsMiddleware:
-    """Pure ASGI (no BaseHTTPMiddleware task per request): it sits on every request's hot path."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        status = 500
-        start = time.perf_counter()
-
-        async def send_and_record_status(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
-        IN_FLIGHT.inc()
-        try:
-            await self.app(scope, receive, send_and_record_status)
-        finally:
-            IN_FLIGHT.dec()
-            route, method = route_template(scope), scope["method"]
-            LATENCY.labels(method, route).observe(time.perf_counter() - start)
-            REQUESTS.labels(method, route, str(status)).inc()
+def record_request(scope: Scope, status: int, seconds: float) -> None:
+    """Called once per HTTP request by the request middleware (observability.request_log)."""
+    route, method = route_template(scope), scope["method"]
+    LATENCY.labels(method, route).observe(seconds)
+    REQUESTS.labels(method, route, str(status)).inc()
 
 
 def install_metrics(app: FastAPI) -> None:
-    app.add_middleware(MetricsMiddleware)
 
     @app.get("/metrics", include_in_schema=False)
     def metrics() -> Response:

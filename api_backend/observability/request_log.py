@@ -1,5 +1,6 @@
-"""Pure-ASGI middleware: a request id for every request (X-Request-ID in and out) and one
-JSON access-log line per request that carries it."""
+"""Pure-ASGI middleware around every request: a request id (X-Request-ID in and out), one JSON
+access-log line that carries it, and the request metrics. Pure ASGI (no BaseHTTPMiddleware task
+per request) because it sits on every request's hot path."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import time
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api_backend.observability.api_metrics import IN_FLIGHT, record_request
 from api_backend.observability.context import new_request_id, request_id_var
 
 access_log = logging.getLogger("shadow_trainer.access")
@@ -36,15 +38,19 @@ class RequestContextMiddleware:
                 MutableHeaders(scope=message).append("X-Request-ID", request_id)
             await send(message)
 
+        IN_FLIGHT.inc()
         try:
             await self.app(scope, receive, send_with_id)
         finally:
+            IN_FLIGHT.dec()
+            seconds = time.perf_counter() - start
+            record_request(scope, status, seconds)
             path = scope.get("path", "")
             level = logging.DEBUG if path in QUIET_PATHS else logging.INFO
             access_log.log(
                 level, "%s %s %d", scope.get("method"), path, status,
                 extra={"method": scope.get("method"), "path": path, "status": status,
-                       "duration_ms": round((time.perf_counter() - start) * 1000, 2),
+                       "duration_ms": round(seconds * 1000, 2),
                        "client": (scope.get("client") or ("", 0))[0]},
             )  # fmt: skip
             request_id_var.reset(token)
