@@ -10,12 +10,11 @@ import av
 import pytest
 
 from tests.support.services import (
-    S3_ACCESS_KEY,
-    S3_SECRET_KEY,
     create_bucket,
     postgres_database,
     redis_server,
     s3_server,
+    s3_settings,
 )
 from tests.support.stack import ServiceStack, running_stack
 
@@ -70,15 +69,6 @@ def postgres_url() -> Iterator[str]:
         yield url
 
 
-def s3_env(endpoint: str, bucket: str) -> dict[str, str]:
-    return {
-        "S3_BUCKET": bucket,
-        "S3_ENDPOINT_URL": endpoint,
-        "S3_ACCESS_KEY_ID": S3_ACCESS_KEY,
-        "S3_SECRET_ACCESS_KEY": S3_SECRET_KEY,
-    }
-
-
 @pytest.fixture(scope="session")
 def distributed_stack(
     tmp_path_factory: pytest.TempPathFactory, postgres_url: str, redis_url: str, s3_endpoint: str
@@ -87,7 +77,7 @@ def distributed_stack(
     env = {
         "DATABASE_URL": postgres_url,
         "REDIS_URL": redis_url,
-        **s3_env(s3_endpoint, create_bucket(s3_endpoint)),
+        **s3_settings(s3_endpoint, create_bucket(s3_endpoint)),
     }
     with running_stack(
         "distributed", tmp_path_factory.mktemp("distributed"), {**env, "MAX_UPLOAD_MB": "8"}

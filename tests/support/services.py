@@ -251,7 +251,50 @@ def s3_server(tmp: Path) -> Iterator[str]:
         yield server.endpoint
 
 
+def s3_settings(endpoint: str, bucket: str) -> dict[str, str]:
+    """The service's settings for a bucket on the test S3 server."""
+    return {
+        "S3_BUCKET": bucket,
+        "S3_ENDPOINT_URL": endpoint,
+        "S3_ACCESS_KEY_ID": S3_ACCESS_KEY,
+        "S3_SECRET_ACCESS_KEY": S3_SECRET_KEY,
+    }
+
+
 def create_bucket(endpoint: str) -> str:
     name = f"shadow-test-{uuid.uuid4().hex[:10]}"
     s3_client(endpoint).create_bucket(Bucket=name)
     return name
+
+
+class PrivateServers:
+    """PostgreSQL, Redis and S3 of a test module's own, so that it may stop and restart them."""
+
+    def __init__(self, tmp: Path) -> None:
+        (tmp / "redis").mkdir()
+        (tmp / "s3").mkdir()
+        self.postgres = PostgresCluster()
+        self.redis = RedisServer(tmp / "redis")
+        self.s3 = S3Server(tmp / "s3", private=True)
+        self.bucket = ""
+
+    def start(self) -> None:
+        self.postgres.start()
+        self.postgres.create_database()
+        self.redis.start()
+        self.s3.start()
+        self.bucket = create_bucket(self.s3.endpoint)
+
+    def stop(self) -> None:
+        self.s3.stop()
+        self.redis.stop()
+        self.postgres.stop()
+        self.postgres.remove()
+
+    def env(self) -> dict[str, str]:
+        """The service's settings pointing at these servers."""
+        return {
+            "DATABASE_URL": self.postgres.url,
+            "REDIS_URL": self.redis.url,
+            **s3_settings(self.s3.endpoint, self.bucket),
+        }

@@ -27,15 +27,8 @@ import httpx
 import psycopg
 import pytest
 
-from tests.conftest import VTEST, cut_clip, s3_env
-from tests.support.services import (
-    PostgresCluster,
-    RedisServer,
-    S3Server,
-    create_bucket,
-    s3_client,
-    wait_until,
-)
+from tests.conftest import VTEST, cut_clip
+from tests.support.services import PrivateServers, s3_client, started, wait_until
 from tests.support.stack import ServiceStack
 
 OUTPUTS = {"annotated.mp4", "keypoints.json", "punches.json", "summary.json"}
@@ -43,15 +36,7 @@ STUCK_JOB_TIMEOUT_S = 60
 MAINTENANCE_INTERVAL_S = 10
 
 
-class Faults:
-    def __init__(self, tmp: Path) -> None:
-        (tmp / "redis").mkdir()
-        (tmp / "s3").mkdir()
-        self.postgres = PostgresCluster()
-        self.redis = RedisServer(tmp / "redis")
-        self.s3 = S3Server(tmp / "s3", private=True)
-        self.bucket = ""
-
+class Faults(PrivateServers):
     def sql(self, query: str, *params: object) -> list[tuple[Any, ...]]:
         url = self.postgres.url.replace("postgresql+psycopg://", "postgresql://")
         with psycopg.connect(url, autocommit=True) as conn:
@@ -71,36 +56,25 @@ class Faults:
 @pytest.fixture(scope="module")
 def faults(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Faults, ServiceStack]]:
     tmp = tmp_path_factory.mktemp("fault-stack")
-    servers = Faults(tmp)
-    servers.postgres.start()
-    servers.postgres.create_database()
-    servers.redis.start()
-    servers.s3.start()
-    servers.bucket = create_bucket(servers.s3.endpoint)
-    env = {
-        "DATABASE_URL": servers.postgres.url,
-        "REDIS_URL": servers.redis.url,
-        **s3_env(servers.s3.endpoint, servers.bucket),
-        "MAINTENANCE_INTERVAL_S": str(MAINTENANCE_INTERVAL_S),
-        "STUCK_JOB_TIMEOUT_S": str(STUCK_JOB_TIMEOUT_S),
-        "JOB_RETRY_BACKOFF_S": "2",
-        "JOB_MAX_RETRIES": "5",
-        "LOG_FORMAT": "text",
-    }
-    stack = ServiceStack("faults", tmp, env)
-    try:
-        stack.migrate()
-        stack.start_api()
-        stack.start_worker()
-        start_beat(stack)
-        stack.wait_for_workers()
-        yield servers, stack
-    finally:
-        stack.stop_all()
-        servers.s3.stop()
-        servers.redis.stop()
-        servers.postgres.stop()
-        servers.postgres.remove()
+    with started(Faults(tmp)) as servers:
+        env = {
+            **servers.env(),
+            "MAINTENANCE_INTERVAL_S": str(MAINTENANCE_INTERVAL_S),
+            "STUCK_JOB_TIMEOUT_S": str(STUCK_JOB_TIMEOUT_S),
+            "JOB_RETRY_BACKOFF_S": "2",
+            "JOB_MAX_RETRIES": "5",
+            "LOG_FORMAT": "text",
+        }
+        stack = ServiceStack("faults", tmp, env)
+        try:
+            stack.migrate()
+            stack.start_api()
+            stack.start_worker()
+            start_beat(stack)
+            stack.wait_for_workers()
+            yield servers, stack
+        finally:
+            stack.stop_all()
 
 
 @pytest.fixture(scope="module")

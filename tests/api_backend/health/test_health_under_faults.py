@@ -9,38 +9,15 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import s3_env
-from tests.support.services import PostgresCluster, RedisServer, S3Server, create_bucket, wait_until
+from tests.support.services import PrivateServers, started, wait_until
 from tests.support.stack import ServiceStack, running_stack
 
 
-class Faults:
-    def __init__(self, tmp: Path) -> None:
-        self.postgres = PostgresCluster()
-        self.redis = RedisServer(tmp / "redis")
-        (tmp / "redis").mkdir()
-        (tmp / "s3").mkdir()
-        self.s3 = S3Server(tmp / "s3", private=True)
-
-
 @pytest.fixture(scope="module")
-def faults(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Faults, ServiceStack]]:
+def faults(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[PrivateServers, ServiceStack]]:
     tmp = tmp_path_factory.mktemp("faults")
-    servers = Faults(tmp)
-    servers.postgres.start()
-    servers.postgres.create_database()
-    servers.redis.start()
-    servers.s3.start()
-    env = {"DATABASE_URL": servers.postgres.url, "REDIS_URL": servers.redis.url,
-           **s3_env(servers.s3.endpoint, create_bucket(servers.s3.endpoint))}  # fmt: skip
-    try:
-        with running_stack("faults", tmp, env) as stack:
-            yield servers, stack
-    finally:
-        servers.s3.stop()
-        servers.redis.stop()
-        servers.postgres.stop()
-        servers.postgres.remove()
+    with started(PrivateServers(tmp)) as servers, running_stack("faults", tmp, servers.env()) as stack:
+        yield servers, stack
 
 
 def api(stack: ServiceStack, path: str) -> httpx.Response:
@@ -58,7 +35,7 @@ def wait_ready(stack: ServiceStack) -> None:
     )
 
 
-def test_everything_up(faults: tuple[Faults, ServiceStack]) -> None:
+def test_everything_up(faults: tuple[PrivateServers, ServiceStack]) -> None:
     _, stack = faults
     assert api(stack, "/health/ready").status_code == 200
     detailed = api(stack, "/health/detailed").json()
@@ -69,7 +46,7 @@ def test_everything_up(faults: tuple[Faults, ServiceStack]) -> None:
     assert detailed["status"] == "degraded"
 
 
-def test_redis_stopped(faults: tuple[Faults, ServiceStack]) -> None:
+def test_redis_stopped(faults: tuple[PrivateServers, ServiceStack]) -> None:
     servers, stack = faults
     servers.redis.stop()
     try:
@@ -88,7 +65,7 @@ def test_redis_stopped(faults: tuple[Faults, ServiceStack]) -> None:
     wait_ready(stack)
 
 
-def test_postgres_stopped(faults: tuple[Faults, ServiceStack]) -> None:
+def test_postgres_stopped(faults: tuple[PrivateServers, ServiceStack]) -> None:
     servers, stack = faults
     servers.postgres.stop()
     try:
@@ -106,7 +83,7 @@ def test_postgres_stopped(faults: tuple[Faults, ServiceStack]) -> None:
     assert api(stack, "/api/v1/jobs").status_code == 200
 
 
-def test_s3_stopped(faults: tuple[Faults, ServiceStack], real_clip: Path) -> None:
+def test_s3_stopped(faults: tuple[PrivateServers, ServiceStack], real_clip: Path) -> None:
     servers, stack = faults
     servers.s3.stop()
     try:
