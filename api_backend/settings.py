@@ -115,6 +115,11 @@ class Settings(BaseSettings):
         return self.storage_backend
 
     @property
+    def worker_alive_window_s(self) -> float:
+        """A worker whose last heartbeat is older than this is taken for dead (routing, health, recovery)."""
+        return 3 * self.worker_heartbeat_s
+
+    @property
     def storage_dir(self) -> Path:
         return (self.data_dir / "storage").resolve()
 

@@ -65,7 +65,7 @@ def check_storage() -> dict[str, Any]:
 
 def check_workers() -> dict[str, Any]:
     with session_scope() as session:
-        per_queue = live_workers_per_queue(session, 3 * get_settings().worker_heartbeat_s)
+        per_queue = live_workers_per_queue(session, get_settings().worker_alive_window_s)
     counts = {queue: per_queue.get(queue, 0) for queue in QUEUES}
     # No worker at all means nothing will run; a queue without workers is degraded (GPU may be absent).
     status: Status = "healthy"

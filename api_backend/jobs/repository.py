@@ -46,11 +46,9 @@ def list_jobs(
     return list(session.scalars(query))
 
 
-def update_job(session: Session, job_id: uuid.UUID, *, only_active: bool = True, **values: Any) -> bool:
+def update_job(session: Session, job_id: uuid.UUID, **values: Any) -> bool:
     """Update a job unless it already ended; returns whether a row changed."""
-    query = update(Job).where(Job.id == job_id)
-    if only_active:
-        query = query.where(Job.status.in_(ACTIVE_STATUSES))
+    query = update(Job).where(Job.id == job_id, Job.status.in_(ACTIVE_STATUSES))
     result = session.execute(query.values(updated_at=utcnow(), **values))
     return bool(getattr(result, "rowcount", 0))
 
@@ -62,10 +60,6 @@ def finish_job(session: Session, job_id: uuid.UUID, status: JobStatus, **values:
 
 def is_cancel_requested(session: Session, job_id: uuid.UUID) -> bool:
     return bool(session.scalar(select(Job.cancel_requested).where(Job.id == job_id)))
-
-
-def has_callback(session: Session, job_id: uuid.UUID) -> bool:
-    return session.scalar(select(Job.callback_url).where(Job.id == job_id)) is not None
 
 
 def count_in_flight(session: Session, owner: str) -> int:

@@ -158,11 +158,24 @@ def _store_outputs(job_id: uuid.UUID, outputs: dict[str, Path]) -> None:
         storage.put_file(output_key(job_id, name), path, content_type, move=True)
 
 
-def _end(job: ClaimedJob, started: float, status: JobStatus, **values: Any) -> None:
+def _finish(job_id: uuid.UUID, status: JobStatus, **values: Any) -> str | None:
+    """End the job and queue its webhook if it asked for one. Returns the job's queue when this call
+    ended it, None when it had already ended (a duplicate delivery, a cancel that won)."""
     with session_scope() as session:
-        changed = repository.finish_job(session, job.id, status, **values)
-    if changed:
-        notify_if_requested(job.id)
+        if not repository.finish_job(session, job_id, status, **values):
+            return None
+        job = session.get(Job, job_id)
+        assert job is not None
+        queue, callback_url = job.queue, job.callback_url
+    if callback_url:
+        from api_backend.webhooks.tasks import schedule_webhook
+
+        schedule_webhook(job_id)
+    return queue
+
+
+def _end(job: ClaimedJob, started: float, status: JobStatus, **values: Any) -> None:
+    if _finish(job.id, status, **values) is not None:
         record_finished(job.queue, status.value, values.get("error_code"), time.monotonic() - started)
     log.info(
         "job %s %s",
@@ -172,24 +185,9 @@ def _end(job: ClaimedJob, started: float, status: JobStatus, **values: Any) -> N
     )
 
 
-def notify_if_requested(job_id: uuid.UUID) -> None:
-    """Queue the webhook of a job that just ended, if it asked for one."""
-    with session_scope() as session:
-        wants_callback = repository.has_callback(session, job_id)
-    if wants_callback:
-        from api_backend.webhooks.tasks import schedule_webhook
-
-        schedule_webhook(job_id)
-
-
 def fail_job(job_id: uuid.UUID, code: str, message: str) -> None:
     """Record a failure that happened outside the analysis (retries exhausted, time limit)."""
-    with session_scope() as session:
-        job = session.get(Job, job_id)
-        queue = job.queue if job else "unknown"
-        changed = repository.finish_job(session, job_id, JobStatus.failed, stage="failed", error_code=code,
-                                        error_message=message)  # fmt: skip
-    if changed:
-        notify_if_requested(job_id)
+    queue = _finish(job_id, JobStatus.failed, stage="failed", error_code=code, error_message=message)
+    if queue is not None:
         JOBS_FINISHED.labels(queue, JobStatus.failed.value, code).inc()
     log.error("job %s failed: %s: %s", job_id, code, message)

@@ -99,7 +99,7 @@ async def create_job(
         idempotency_key=idempotency_key,
         model=options.model or settings.default_model,
         device=options.device,
-        queue=choose_queue(session, options.device, 3 * settings.worker_heartbeat_s),
+        queue=choose_queue(session, options.device, settings.worker_alive_window_s),
         callback_url=str(options.callback_url) if options.callback_url else None,
         options=options.model_dump(mode="json"),
         input_key=input_key(job_id, upload.filename),

@@ -50,8 +50,6 @@ BATCH_SIZE = 100
 MAX_BATCHES_PER_RUN = 50
 UPLOAD_TMP_MAX_AGE_S = 3600.0
 UPLOAD_TMP_PATTERN = "upload-*.part"
-# A worker is dead when it has not beaten for this many heartbeat intervals (as routing assumes).
-DEAD_AFTER_HEARTBEATS = 3
 
 
 @dataclass
@@ -151,17 +149,13 @@ def run_retention(settings: Settings | None = None) -> RetentionReport:
 # --- stuck and lost jobs -----------------------------------------------------------------------
 
 
-def dead_after_s(settings: Settings) -> float:
-    return DEAD_AFTER_HEARTBEATS * settings.worker_heartbeat_s
-
-
 def recover_jobs(settings: Settings | None = None) -> RecoveryReport:
     """Requeue (or fail) `running` jobs of dead workers; re-send long-`queued` jobs."""
     settings = settings or get_settings()
     report = RecoveryReport()
     cutoff = utcnow() - timedelta(seconds=settings.stuck_job_timeout_s)
     with session_scope() as session:
-        alive = {worker.hostname for worker in live_workers(session, dead_after_s(settings))}
+        alive = {worker.hostname for worker in live_workers(session, settings.worker_alive_window_s)}
         query = (
             select(Job.id, Job.worker)
             .where(Job.status == JobStatus.running.value, Job.updated_at < cutoff)

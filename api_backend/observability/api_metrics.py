@@ -41,7 +41,7 @@ class ServiceStateCollector(Collector):
         workers = GaugeMetricFamily("shadow_workers", "Workers alive per queue", labels=["queue"])
         try:
             with session_scope() as session:
-                per_queue = live_workers_per_queue(session, 3 * settings.worker_heartbeat_s)
+                per_queue = live_workers_per_queue(session, settings.worker_alive_window_s)
             for queue in QUEUES:
                 workers.add_metric([queue], per_queue.get(queue, 0))
             yield workers
