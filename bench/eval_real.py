@@ -1,0 +1,146 @@
+"""Punch accuracy on real, hand-labelled boxing video (``../shared/realbox``) and false punches on
+real footage of people not boxing.
+
+    uv run python bench/eval_real.py                       # every clip, whole pipeline (~6 min here)
+    uv run python bench/eval_real.py --pose-cache /tmp/rbc  # keep keypoints: reruns only classify
+    uv run python bench/eval_real.py --clips KTH jab        # clips whose name contains any of these
+
+Each clip goes through the whole pipeline as the worker runs it (video -> pose -> tracking ->
+punches). With ``--pose-cache`` the keypoints.json of a first run is kept per clip and model, and
+later runs classify it again with the current punch code (the pipeline classifies that same
+document, so the result is the same). A row per clip, then totals per view, per framing and overall.
+Scoring: see ``bench/realbox.py``. Exits 0 with a note when the clip set is absent.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+from realbox import LabelledClip, Score, labelled_clips, non_boxing_videos, realbox_dir, score_clip
+
+from shadow_trainer.pipeline import analyze_video
+from shadow_trainer.punches import classify_keypoints, load_keypoints
+
+COLUMNS = ("clip", "labels", "pred", "TP", "prec", "rec_A", "F1_A", "rec", "type", "jab/x", "hand", "stance")
+
+
+def run_clip(video: Path, model: str, cache: Path | None) -> tuple[dict[str, Any], dict[str, Any], float]:
+    """(punches.json, summary-like facts, seconds of video) for one video."""
+    cached = cache / model / f"{video.name}.keypoints.json" if cache else None
+    if cached is not None and cached.is_file():
+        doc = load_keypoints(cached)
+        punches = classify_keypoints(doc)
+        return punches, _facts(punches), doc["frame_count"] / doc["fps"]
+    with tempfile.TemporaryDirectory(prefix="eval-real-") as tmp:
+        result = analyze_video(video, Path(tmp) / "out", model=model, device="cpu")
+        out = result.outputs
+        punches = json.loads(out["punches.json"].read_text(encoding="utf-8"))
+        if cached is not None:
+            cached.parent.mkdir(parents=True, exist_ok=True)
+            cached.write_bytes(out["keypoints.json"].read_bytes())
+        return punches, _facts(punches, result.summary), result.video.duration
+
+
+def _facts(punches: dict[str, Any], summary: dict[str, Any] | None = None) -> dict[str, Any]:
+    found = bool(punches.get("fighters")) if summary is None else summary.get("boxer_found")
+    return {"stance": punches.get("stance"), "boxer_found": found}
+
+
+def _cells(name: str, s: Score, stance: str) -> list[str]:
+    def f(v: float) -> str:
+        return "-" if v != v else f"{v:.2f}"
+
+    return [
+        name,
+        str(s.labelled),
+        str(s.predicted),
+        str(s.matched),
+        f(s.precision),
+        f(s.recall_a),
+        f(s.f1_a),
+        f(s.recall),
+        f(s.type_accuracy),
+        f(s.jab_cross_accuracy),
+        f(s.hand_accuracy),
+        stance,
+    ]
+
+
+def _print_row(cells: list[str]) -> None:
+    print(f"{cells[0]:<44.44}" + "".join(f"{c:>8}" for c in cells[1:]))
+
+
+def evaluate_clips(clips: list[LabelledClip], model: str, cache: Path | None) -> Score:
+    groups: dict[str, Score] = defaultdict(Score)
+    total = Score()
+    _print_row(list(COLUMNS))
+    for clip in clips:
+        punches, facts, _ = run_clip(clip.video, model, cache)
+        score = score_clip(clip, punches)
+        truth = next((f["stance"] for f in clip.labels["fighters"] if f["id"] == "A"), "?")
+        _print_row(_cells(clip.name, score, f"{facts['stance']}/{truth}"))
+        total.add(score)
+        groups[f"view={clip.labels['view']}"].add(score)
+        groups[f"framing={clip.labels['framing']}"].add(score)
+    print()
+    for key in sorted(groups):
+        _print_row(_cells(key, groups[key], "-"))
+    stance = f"{total.stance_correct}/{total.stance_total}"
+    _print_row(_cells(f"OVERALL ({len(clips)} clips)", total, stance))
+    if total.on_other:
+        print(f"predictions on labelled non-punch strikes (counted as false): {total.on_other}")
+    return total
+
+
+def evaluate_negatives(videos: list[Path], model: str, cache: Path | None) -> None:
+    print()
+    print(f"{'non-boxing footage':<44}{'minutes':>8}{'punches':>8}{'per min':>8}{'stance':>10}{'boxer':>8}")
+    punches_total, minutes_total = 0, 0.0
+    for video in videos:
+        punches, facts, seconds = run_clip(video, model, cache)
+        n, minutes = len(punches["punches"]), seconds / 60
+        punches_total, minutes_total = punches_total + n, minutes_total + minutes
+        print(
+            f"{video.name:<44}{minutes:>8.2f}{n:>8}{n / minutes:>8.2f}{facts['stance']!s:>10}"
+            f"{facts['boxer_found']!s:>8}"
+        )
+    if minutes_total:
+        rate = punches_total / minutes_total
+        print(f"{'ALL':<44}{minutes_total:>8.2f}{punches_total:>8}{rate:>8.2f}")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--realbox", type=Path, help="the clip set (default: $REALBOX_DIR or ../shared/realbox)"
+    )
+    parser.add_argument("--clips", nargs="*", help="only clips whose file name contains one of these")
+    parser.add_argument("--model", default="yolo11n-pose")
+    parser.add_argument("--pose-cache", type=Path, help="keep and reuse each clip's keypoints.json here")
+    parser.add_argument("--no-negatives", action="store_true", help="skip the non-boxing footage")
+    args = parser.parse_args()
+    root = args.realbox or realbox_dir()
+    clips = labelled_clips(root, args.clips)
+    if not clips:
+        print(f"no labelled clips under {root}: nothing to evaluate")
+        return 0
+    start = time.perf_counter()
+    print(f"{len(clips)} real clips from {root}, model {args.model}, match ±0.25 s")
+    evaluate_clips(clips, args.model, args.pose_cache)
+    if not args.no_negatives:
+        evaluate_negatives(non_boxing_videos(), args.model, args.pose_cache)
+    print(f"\n{time.perf_counter() - start:.0f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
