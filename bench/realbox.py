@@ -175,13 +175,15 @@ def _f1(p: float, r: float) -> float:
     return 2 * p * r / (p + r)
 
 
-def match_frames(truth: list[int], predicted: list[int], tolerance: float) -> list[tuple[int, int]]:
+def match_frames(
+    truth: list[int], predicted: list[int], tolerance: float, penalty: np.ndarray | None = None
+) -> list[tuple[int, int]]:
     """One-to-one pairs (truth index, prediction index) within ``tolerance`` frames, most pairs,
-    then closest."""
+    then closest; ``penalty`` (truth x predicted, in frames) makes some pairs less preferred."""
     if not truth or not predicted:
         return []
     dt = np.abs(np.asarray(truth, float)[:, None] - np.asarray(predicted, float)[None, :])
-    cost = np.where(dt <= tolerance, dt, 1e6)
+    cost = np.where(dt <= tolerance, dt + (0.0 if penalty is None else penalty), 1e6)
     rows, cols = linear_sum_assignment(cost)
     return [(int(r), int(c)) for r, c in zip(rows, cols, strict=True) if dt[r, c] <= tolerance]
 

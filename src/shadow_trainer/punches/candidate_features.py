@@ -1,7 +1,9 @@
-"""A fixed-length description of one punch candidate, shared by the rule and learned classifiers.
+"""A fixed-length description of one punch candidate for the candidate classifier.
 
-All lengths are in torso units and all times in seconds, so the numbers mean the same at any fps,
-scale or position in the frame.
+Lengths are in units of the arm's own length (or torso lengths where the arm is not the point),
+times in seconds, so the numbers mean the same at any fps, resolution, zoom or position in the frame.
+Image-x quantities are signed along the way the boxer faces, so a mirrored video, or a boxer
+facing the other way, gives the same numbers.
 """
 
 from __future__ import annotations
@@ -11,66 +13,108 @@ from numpy.typing import NDArray
 
 from shadow_trainer.keypoint_names import KEYPOINT_INDEX as K
 from shadow_trainer.punches.detection import Candidate
-from shadow_trainer.punches.features import BodySeries
+from shadow_trainer.punches.features import ArmSeries, BodySeries
 
 FloatArray = NDArray[np.float64]
+# How far before the candidate the resting hand position is read.
+BEFORE_S = 0.6
 
 FEATURE_NAMES: tuple[str, ...] = (
     "activity",  # peak of the detection signal
-    "extension",  # extension ratio at the peak (1 = straight arm)
-    "extension_rise",  # extension at peak minus at start
-    "elbow_cos",  # pseudo-3D elbow angle cosine at the peak (-1 = straight)
-    "wrist_rise",  # upward wrist travel start -> peak
-    "wrist_travel",  # image-plane wrist travel start -> peak
-    "depth_travel",  # out-of-plane wrist travel start -> peak
-    "forearm_vertical",  # |forearm dy| / forearm length at the peak
-    "elbow_below_shoulder",  # elbow height under its shoulder at the peak
-    "wrist_below_shoulder",
-    "wrist_inward",  # wrist travel toward the other shoulder, along the shoulder line
-    "peak_speed",  # shoulder widths per second
-    "duration",  # start -> end, seconds
-    "rise_time",  # start -> peak, seconds
+    "prominence",  # how far the signal stands above its surroundings
+    "extension",  # pseudo-3D shoulder-wrist distance / arm length at the apex (1 = straight)
+    "extension_rise",  # extension at the apex minus its lowest in the 0.6 s before
+    "extension_fall",  # extension at the apex minus its lowest until 0.6 s after the end
+    "reach_2d",  # image-plane shoulder-wrist distance / arm length at the apex
+    "reach_2d_rise",
+    "elbow_cos",  # pseudo-3D elbow cosine at the apex (-1 = straight)
+    "elbow_cos_change",  # apex minus start
+    "wrist_height",  # wrist under its shoulder at the apex, arm lengths
+    "elbow_height",
+    "wrist_rise",  # upward wrist travel start -> apex, arm lengths
+    "wrist_forward",  # image-x travel start -> apex along the facing direction
+    "wrist_across",  # travel toward the other shoulder along the shoulder line
+    "depth_travel",  # out-of-plane travel start -> apex
+    "travel",  # image-plane wrist travel start -> apex
+    "forearm_vertical",  # |forearm dy| / forearm length at the apex
+    "peak_speed",  # highest pseudo-3D wrist speed start -> apex, arm lengths per second
+    "return_speed",  # highest speed apex -> end
+    "rise_time",  # start -> apex, seconds
+    "fall_time",  # apex -> end, seconds
+    "guard_height",  # wrist under the nose before the movement, torso lengths
+    "other_guard_height",
+    "other_activity",  # the other arm's extension change over the same span
+    "body_speed",  # neck speed over the span, torso lengths per second
+    "wrist_seen",  # share of frames start..end with a measured wrist
     "frontal",  # how square the shoulders look to the camera, 0..1
+    "facing",  # |nose - neck| along x, torso lengths: how much the head is seen in profile
 )
 
 
 def peak_speed(body: BodySeries, cand: Candidate) -> float:
     """Highest pseudo-3D wrist speed from start to full extension, in shoulder widths per second."""
-    reach = body.arms[cand.hand].reach
-    lo, hi = max(cand.start - 1, 0), min(cand.peak + 1, len(reach) - 1)
+    speed = _speed(body.arms[cand.hand], body.fps, cand.start, cand.peak)
+    return float(speed * body.torso_px / body.shoulder_width_px)
+
+
+def _speed(arm: ArmSeries, fps: float, lo: int, hi: int) -> float:
+    lo, hi = max(lo - 1, 0), min(hi + 1, len(arm.reach) - 1)
     if hi <= lo:
         return 0.0
-    speed = np.linalg.norm(np.diff(reach[lo : hi + 1], axis=0), axis=1) * body.fps
+    speed = np.linalg.norm(np.diff(arm.reach[lo : hi + 1], axis=0), axis=1) * fps
     speed = speed[np.isfinite(speed)]
-    return float(speed.max() * body.torso_px / body.shoulder_width_px) if speed.size else 0.0
+    return float(speed.max()) if speed.size else 0.0
 
 
 def candidate_features(body: BodySeries, cand: Candidate) -> FloatArray:
     arm = body.arms[cand.hand]
-    p, s = cand.peak, cand.start
     other = body.arms["right" if cand.hand == "left" else "left"]
+    p, s, e = cand.peak, cand.start, cand.end
+    length, fps = arm.length, body.fps
+    before = max(s - round(BEFORE_S * fps), 0)
+    facing = _facing_sign(body, before, e)
     across = _unit(other.shoulder[p] - arm.shoulder[p])
     travel = arm.wrist[p] - arm.wrist[s]
     fore = arm.wrist[p] - arm.elbow[p]
-    fore_len = max(arm.length * 0.47, 1e-6)
+    reach2d = np.linalg.norm(arm.wrist - arm.shoulder, axis=1) / length
     values = (
         cand.activity[p],
+        cand.activity[p] - max(float(np.nanmin(cand.activity[s : p + 1])), float(np.nanmin(cand.activity[p : e + 1]))),
         arm.extension[p],
-        arm.extension[p] - arm.extension[s],
+        arm.extension[p] - _low(arm.extension, before, p),
+        arm.extension[p] - _low(arm.extension, p, min(e + round(BEFORE_S * fps), len(reach2d) - 1)),
+        reach2d[p],
+        reach2d[p] - _low(reach2d, before, p),
         arm.elbow_cos[p],
-        -travel[1],
-        float(np.linalg.norm(travel)),
-        arm.reach[p, 2] - arm.reach[s, 2],
-        abs(fore[1]) / fore_len,
-        arm.elbow[p, 1] - arm.shoulder[p, 1],
-        arm.wrist[p, 1] - arm.shoulder[p, 1],
-        float(travel @ across),
-        peak_speed(body, cand),
-        (cand.end - cand.start) / body.fps,
-        (cand.peak - cand.start) / body.fps,
+        arm.elbow_cos[p] - arm.elbow_cos[s],
+        (arm.wrist[p, 1] - arm.shoulder[p, 1]) / length,
+        (arm.elbow[p, 1] - arm.shoulder[p, 1]) / length,
+        -travel[1] / length,
+        facing * travel[0] / length,
+        float(travel @ across) / length,
+        (arm.reach[p, 2] - arm.reach[s, 2]) / length,
+        float(np.linalg.norm(travel)) / length,
+        abs(fore[1]) / max(length * 0.47, 1e-6),
+        _speed(arm, fps, s, p) / length,
+        _speed(arm, fps, p, e) / length,
+        (p - s) / fps,
+        (e - p) / fps,
+        _guard_height(body, arm, before, s),
+        _guard_height(body, other, before, s),
+        float(np.nanmax(other.extension[s : e + 1]) - np.nanmin(other.extension[s : e + 1])),
+        _body_speed(body, s, e),
+        float(np.isfinite(arm.wrist[s : e + 1, 0]).mean()),
         _frontal(body, p),
+        abs(_facing(body, before, e)),
     )
-    return np.nan_to_num(np.asarray(values, dtype=float), nan=0.0)
+    return np.nan_to_num(np.asarray(values, dtype=float), nan=0.0, posinf=0.0, neginf=0.0)
+
+
+def _low(values: FloatArray, lo: int, hi: int) -> float:
+    """The lowest value in ``values[lo..hi]`` (the arm's resting level around a movement)."""
+    window = values[lo : hi + 1]
+    window = window[np.isfinite(window)]
+    return float(window.min()) if window.size else 0.0
 
 
 def _unit(v: FloatArray) -> FloatArray:
@@ -81,3 +125,36 @@ def _unit(v: FloatArray) -> FloatArray:
 def _frontal(body: BodySeries, frame: int) -> float:
     d = body.points[frame, K["left_shoulder"]] - body.points[frame, K["right_shoulder"]]
     return float(np.clip(np.linalg.norm(d) / body.shoulder_width_px, 0.0, 1.0))
+
+
+def _facing(body: BodySeries, lo: int, hi: int) -> float:
+    """Mean nose position relative to the neck along x, torso lengths (sign: the way the head points)."""
+    pts = body.points[lo : hi + 1]
+    neck = (pts[:, K["left_shoulder"], 0] + pts[:, K["right_shoulder"], 0]) / 2
+    values = (pts[:, K["nose"], 0] - neck) / body.scale[lo : hi + 1]
+    values = values[np.isfinite(values)]
+    return float(values.mean()) if values.size else 0.0
+
+
+def _facing_sign(body: BodySeries, lo: int, hi: int) -> float:
+    return 1.0 if _facing(body, lo, hi) >= 0 else -1.0
+
+
+def _guard_height(body: BodySeries, arm: ArmSeries, lo: int, hi: int) -> float:
+    """Wrist under the nose before the movement, torso lengths (boxers keep their hands up)."""
+    pts = body.points[lo : hi + 1]
+    neck = (pts[:, K["left_shoulder"]] + pts[:, K["right_shoulder"]]) / 2
+    nose = (pts[:, K["nose"]] - neck) / body.scale[lo : hi + 1, None]
+    values = arm.wrist[lo : hi + 1, 1] - nose[:, 1]
+    values = values[np.isfinite(values)]
+    return float(np.median(values)) if values.size else 0.0
+
+
+def _body_speed(body: BodySeries, lo: int, hi: int) -> float:
+    pts = body.points[lo : hi + 1]
+    neck = (pts[:, K["left_shoulder"]] + pts[:, K["right_shoulder"]]) / 2 / body.scale[lo : hi + 1, None]
+    if len(neck) < 2:
+        return 0.0
+    steps = np.linalg.norm(np.diff(neck, axis=0), axis=1)
+    steps = steps[np.isfinite(steps)]
+    return float(steps.mean() * body.fps) if steps.size else 0.0

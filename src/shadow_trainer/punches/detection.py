@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy.ndimage import median_filter
+from scipy.ndimage import median_filter, percentile_filter
 from scipy.signal import find_peaks
 
 from shadow_trainer.punches.features import ArmSeries, BodySeries
@@ -25,6 +25,9 @@ MIN_SEPARATION_S = 0.18
 # Candidates below this activity are not even considered (keeps idle hands cheap).
 MIN_ACTIVITY = 0.15
 MIN_PROMINENCE = 0.12
+REST_PERCENTILE = 20
+import os
+APEX_AT_STOP = os.environ.get("APEX", "stop") == "stop"
 
 
 @dataclass(frozen=True)
@@ -39,7 +42,10 @@ class Candidate:
 def activity_signal(arm: ArmSeries, fps: float) -> FloatArray:
     window = max(round(GUARD_WINDOW_S * fps) | 1, 3)
     ext = _fill(arm.extension)
-    rise = np.clip(ext - median_filter(ext, size=window, mode="nearest"), 0.0, None)
+    # The resting level is a low percentile, not the median: in non-stop punching the arm is out
+    # half of the time.
+    rest = percentile_filter(ext, REST_PERCENTILE, size=window, mode="nearest")
+    rise = np.clip(ext - rest, 0.0, None)
     # A hook barely moves the fist away from the guard but lifts the elbow to shoulder height.
     wrist = _away_from_guard(arm.wrist - arm.shoulder, window)
     elbow = _away_from_guard(arm.elbow - arm.shoulder, window)
@@ -67,9 +73,14 @@ def find_candidates(body: BodySeries) -> list[Candidate]:
         act = activity_signal(arm, body.fps)
         peaks, props = find_peaks(act, height=MIN_ACTIVITY, prominence=MIN_PROMINENCE, distance=distance)
         speed = wrist_speed(arm, body.fps)
+        taken: list[int] = []
         for p, left, right in zip(peaks, props["left_bases"], props["right_bases"], strict=True):
             start, end = _bounds(act, int(p), int(left), int(right))
-            out.append(Candidate(hand, _impact(speed, int(p), start, end), start, end, act))
+            apex = _impact(speed, int(p), start, end) if APEX_AT_STOP else int(p)
+            if any(abs(apex - q) < distance for q in taken):
+                continue  # two activity peaks of one movement
+            taken.append(apex)
+            out.append(Candidate(hand, apex, start, end, act))
     out.sort(key=lambda c: c.peak)
     return out
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy.ndimage import gaussian_filter1d
+from scipy.ndimage import gaussian_filter1d, percentile_filter
 
 from shadow_trainer.keypoint_names import KEYPOINT_INDEX as K
 
@@ -27,6 +27,10 @@ SHOULDER_WIDTH_PER_TORSO = 0.72
 MAX_GAP_S = 0.3
 # Light smoothing against detector jitter; punches last >= 0.1 s, so this keeps their shape.
 SMOOTH_SIGMA_S = 0.022
+# The body scale follows zooms and steps toward the camera: a high percentile of the per-frame
+# estimates over this window (foreshortening only ever shortens a segment).
+SCALE_WINDOW_S = 3.0
+SCALE_PERCENTILE = 80
 
 
 @dataclass(frozen=True)
@@ -47,10 +51,11 @@ class ArmSeries:
 @dataclass(frozen=True)
 class BodySeries:
     fps: float
-    torso_px: float  # torso length in pixels (the unit of every ArmSeries length)
+    torso_px: float  # median torso length in pixels
     shoulder_width_px: float
     points: FloatArray  # (T, 17, 2) cleaned pixel positions, NaN where unknown
     arms: dict[str, ArmSeries]  # "left" / "right" as labelled in the keypoints
+    scale: FloatArray  # (T,) torso length in pixels in each frame: the unit of every ArmSeries length
 
 
 def clean_points(points: FloatArray, fps: float) -> FloatArray:
@@ -88,19 +93,34 @@ def _smooth(values: FloatArray, sigma: float) -> FloatArray:
 
 
 def body_series(points: FloatArray, fps: float) -> BodySeries | None:
-    """Features for the cleaned track, or None when the torso is never visible."""
+    """Features for the cleaned track, or None when the shoulders are never visible."""
     pts = clean_points(points, fps)
     neck = (pts[:, K["left_shoulder"]] + pts[:, K["right_shoulder"]]) / 2
-    hips = (pts[:, K["left_hip"]] + pts[:, K["right_hip"]]) / 2
+    scale = body_scale(pts, fps)
+    if scale is None:
+        return None
+    torso_px = float(np.median(scale))
     shoulder_px = _percentile_length(pts[:, K["left_shoulder"]] - pts[:, K["right_shoulder"]], 90)
-    torso_px = _percentile_length(neck - hips, 75)
-    if not np.isfinite(torso_px) or torso_px <= 0:
-        if not np.isfinite(shoulder_px) or shoulder_px <= 0:
-            return None
-        torso_px = shoulder_px / SHOULDER_WIDTH_PER_TORSO
     shoulder_px = max(shoulder_px if np.isfinite(shoulder_px) else 0.0, SHOULDER_WIDTH_PER_TORSO * torso_px)
-    arms = {side: _arm(pts, neck, torso_px, side) for side in ("left", "right")}
-    return BodySeries(fps, torso_px, shoulder_px, pts, arms)
+    arms = {side: _arm(pts, neck, scale, side) for side in ("left", "right")}
+    return BodySeries(fps, torso_px, shoulder_px, pts, arms, scale)
+
+
+def body_scale(pts: FloatArray, fps: float) -> FloatArray | None:
+    """Per-frame torso length in pixels from the torso and the shoulder line, or None if never seen."""
+    neck = (pts[:, K["left_shoulder"]] + pts[:, K["right_shoulder"]]) / 2
+    hips = (pts[:, K["left_hip"]] + pts[:, K["right_hip"]]) / 2
+    torso = np.linalg.norm(neck - hips, axis=1)
+    shoulders = np.linalg.norm(pts[:, K["left_shoulder"]] - pts[:, K["right_shoulder"]], axis=1)
+    estimate = np.fmax(torso, shoulders / SHOULDER_WIDTH_PER_TORSO)
+    good = np.isfinite(estimate) & (estimate > 0)
+    if not good.any():
+        return None
+    idx = np.arange(len(estimate))
+    filled = np.interp(idx, idx[good], estimate[good])
+    window = max(round(SCALE_WINDOW_S * fps), 1)
+    rolling = percentile_filter(filled, SCALE_PERCENTILE, size=window, mode="nearest")
+    return np.asarray(gaussian_filter1d(rolling, max(window / 6, 1.0), mode="nearest"))
 
 
 def _percentile_length(vectors: FloatArray, q: float) -> float:
@@ -109,10 +129,11 @@ def _percentile_length(vectors: FloatArray, q: float) -> float:
     return float(np.percentile(lengths, q)) if lengths.size else float("nan")
 
 
-def _arm(pts: FloatArray, neck: FloatArray, torso_px: float, side: str) -> ArmSeries:
-    sh = (pts[:, K[f"{side}_shoulder"]] - neck) / torso_px
-    el = (pts[:, K[f"{side}_elbow"]] - neck) / torso_px
-    wr = (pts[:, K[f"{side}_wrist"]] - neck) / torso_px
+def _arm(pts: FloatArray, neck: FloatArray, scale: FloatArray, side: str) -> ArmSeries:
+    unit = scale[:, None]
+    sh = (pts[:, K[f"{side}_shoulder"]] - neck) / unit
+    el = (pts[:, K[f"{side}_elbow"]] - neck) / unit
+    wr = (pts[:, K[f"{side}_wrist"]] - neck) / unit
     upper, fore = el - sh, wr - el
     len_u = _segment_length(upper, UPPER_ARM_PER_TORSO)
     len_f = _segment_length(fore, FOREARM_PER_TORSO)

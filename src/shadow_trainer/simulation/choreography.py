@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from shadow_trainer.simulation.variety import Variety
+
 # Combination codes: 1 jab, 2 cross, 3 lead hook, 4 rear hook, 5 lead uppercut, 6 rear uppercut.
 CODES: dict[int, tuple[str, str]] = {
     1: ("lead", "straight"),
@@ -41,6 +43,7 @@ class ArmAction:
     hold: float
     back: float  # seconds to return to guard
     amount: float = 1.0  # fraction of the full movement (feints stop part way)
+    low: float = 0.0  # how far below head height a straight is aimed (body shots), metres
 
     @property
     def impact(self) -> float:
@@ -73,13 +76,19 @@ def punch_type(role: str, kind: str) -> str:
     return kind
 
 
-def make_script(rng: np.random.Generator, duration: float, *, punches: bool = True) -> Script:
+def make_script(
+    rng: np.random.Generator, duration: float, *, punches: bool = True, variety: Variety | None = None
+) -> Script:
     """A random script filling ``duration`` seconds; ``punches=False`` gives only non-punch motion."""
+    variety = variety or Variety.classic()
     script = Script(duration)
     t = rng.uniform(0.3, 0.8)
     while True:
-        event = _pick_event(rng, punches)
-        end = _add_event(rng, script, event, t)
+        if punches and variety.chance(variety.drills):
+            end = _add_drill(variety, script, t, duration)
+        else:
+            event = _pick_event(rng, punches)
+            end = _add_event(rng, script, event, t, variety)
         t = end + rng.uniform(0.35, 1.2)
         if t > duration - 0.8:
             break
@@ -94,9 +103,9 @@ def _pick_event(rng: np.random.Generator, punches: bool) -> str:
     return str(rng.choice(events, p=weights / weights.sum()))
 
 
-def _add_event(rng: np.random.Generator, script: Script, event: str, t: float) -> float:
+def _add_event(rng: np.random.Generator, script: Script, event: str, t: float, variety: Variety) -> float:
     if event == "combo":
-        return _add_combo(rng, script, COMBOS[rng.integers(len(COMBOS))], t)
+        return _add_combo(rng, script, COMBOS[rng.integers(len(COMBOS))], t, variety)
     if event == "feint":
         role = "lead" if rng.random() < 0.65 else "rear"
         action = ArmAction(
@@ -127,7 +136,9 @@ def _add_event(rng: np.random.Generator, script: Script, event: str, t: float) -
     return t + duration
 
 
-def _add_combo(rng: np.random.Generator, script: Script, combo: tuple[int, ...], t: float) -> float:
+def _add_combo(
+    rng: np.random.Generator, script: Script, combo: tuple[int, ...], t: float, variety: Variety
+) -> float:
     previous: ArmAction | None = None
     for code in combo:
         role, kind = CODES[code]
@@ -139,8 +150,33 @@ def _add_combo(rng: np.random.Generator, script: Script, combo: tuple[int, ...],
         out = rng.uniform(*OUT_TIME[kind])
         if role == "rear" and kind == "straight":
             out += 0.02  # the cross travels further
-        action = ArmAction(role, kind, t, out, rng.uniform(0.0, 0.05), rng.uniform(0.18, 0.32))
+        out, hold, amount = variety.punch_timing(out, rng.uniform(0.0, 0.05))
+        low = 0.3 if kind == "straight" and variety.chance(variety.body_shots) else 0.0
+        action = ArmAction(role, kind, t, out, hold, rng.uniform(0.18, 0.32), amount=amount, low=low)
         script.arms.append(action)
+        if kind == "straight" and variety.chance(variety.step_in):
+            script.body.append(BodyAction("step", t, out + 0.05, (1.0, 0.0)))
         previous = action
     assert previous is not None
     return previous.impact + previous.hold + previous.back
+
+
+def _add_drill(variety: Variety, script: Script, t: float, duration: float) -> float:
+    """Non-stop alternating straights, short and quick (bag or shadow drills, the KTH clips)."""
+    rng = variety.rng
+    assert rng is not None
+    interval = rng.uniform(0.18, 0.5)
+    amount_lo = rng.uniform(0.35, 0.8)
+    role = "lead"
+    end = t
+    for _ in range(int(rng.integers(4, 16))):
+        if t > duration - 0.8:
+            break
+        out = min(rng.uniform(0.08, 0.2), 0.8 * interval)
+        action = ArmAction(role, "straight", t, out, rng.uniform(0.0, 0.04), rng.uniform(0.1, 0.22),
+                           amount=rng.uniform(amount_lo, 1.0))  # fmt: skip
+        script.arms.append(action)
+        end = action.impact + action.hold + action.back
+        t += interval * rng.uniform(0.85, 1.15)
+        role = "rear" if role == "lead" else "lead"
+    return end

@@ -20,6 +20,7 @@ from shadow_trainer.simulation.body import Proportions
 from shadow_trainer.simulation.camera import Camera, random_camera
 from shadow_trainer.simulation.choreography import Script, make_script, punch_type
 from shadow_trainer.simulation.motion import Style, simulate_3d
+from shadow_trainer.simulation.variety import WIDE_FPS, Variety, random_variety
 
 FloatArray = NDArray[np.float64]
 VIEWS: dict[str, tuple[float, float]] = {"front": (0, 20), "three_quarter": (20, 60), "side": (60, 95)}
@@ -43,6 +44,7 @@ class ClipConditions:
     stance: str = "orthodox"
     duration: float = 8.0
     punches: bool = True  # False: guard, feints, slips and footwork only
+    variety: str = "classic"  # "wide": see variety.py
 
 
 @dataclass(frozen=True)
@@ -64,35 +66,76 @@ def random_conditions(rng: np.random.Generator) -> ClipConditions:
     )
 
 
-def simulate_clip(seed: int, conditions: ClipConditions | None = None) -> SimulatedClip:
-    """Deterministic for a given seed and conditions (random conditions when None)."""
+def simulate_clip(
+    seed: int, conditions: ClipConditions | None = None, *, variety: str | None = None
+) -> SimulatedClip:
+    """Deterministic for a given seed and conditions (random conditions when None).
+
+    ``variety="wide"`` (or ``conditions.variety``) randomises the boxer, the punches and the camera far
+    beyond the classic clips (see ``variety.py``); a classic clip is the same for a seed either way.
+    """
     rng = np.random.default_rng(seed)
     cond = conditions if conditions is not None else random_conditions(rng)
+    if variety is not None:
+        cond = replace(cond, variety=variety)
+    var = random_variety(np.random.default_rng([seed, 7])) if cond.variety == "wide" else Variety.classic()
+    if var.rng is not None and conditions is None:
+        cond = replace(cond, fps=float(var.rng.choice(WIDE_FPS)))
     lead_is_left = cond.stance == "orthodox"
-    script = make_script(rng, cond.duration, punches=cond.punches)
+    script = make_script(rng, cond.duration, punches=cond.punches, variety=var)
     props = Proportions().scaled(rng)
-    main = simulate_3d(script, props, Style.random(rng), lead_is_left, cond.fps, rng)
+    style = Style.random(rng).raised(var.guard_up)
+    main = simulate_3d(script, props, style, lead_is_left, cond.fps, rng, twist_scale=var.twist_scale)
     yaw = rng.uniform(*VIEWS[cond.view]) * rng.choice([-1.0, 1.0])
     centre = np.nanmean(main[:, [K["left_hip"], K["right_hip"]]], axis=(0, 1))
-    camera = random_camera(rng, float(yaw), centre, 1.75 * props.torso / 0.52, float(rng.uniform(0.45, 0.9)))
-    people = [_observe(main, camera, cond, rng)]
-    if cond.second_person:
-        people.append(_observe(_bystander(rng, cond, camera, centre), camera, cond, rng))
-    doc = _document(people, camera, cond, rng)
-    labels = _labels(script, cond, lead_is_left)
-    labels["conditions"] = {**asdict(cond), "yaw_deg": round(float(yaw), 1)}
+    fighters = [(main, script, lead_is_left)]
+    aim = centre
+    if var.opponent and var.rng is not None:
+        yaw = float(var.rng.uniform(65, 100) * var.rng.choice([-1.0, 1.0]))
+        fighters.append(_opponent(var.rng, cond, centre))
+        aim = (centre + np.nanmean(fighters[1][0][:, [K["left_hip"], K["right_hip"]]], axis=(0, 1))) / 2
+    camera = random_camera(rng, float(yaw), aim, 1.75 * props.torso / 0.52, float(rng.uniform(0.45, 0.9)))
+    main_xy, main_depth = camera.project(main)
+    lens = Lens.random(var, camera, main_xy, cond.fps)
+    people = [_observe(lens.apply(main_xy), main_depth, lens, cond, rng)]
+    people += [_observe_3d(f[0], camera, lens, cond, rng) for f in fighters[1:]]
+    if cond.second_person:  # drawn after the boxer's jitter, as classic clips always were
+        bystander = _bystander(rng, cond, camera, centre)
+        fighters.append(bystander)
+        people.append(_observe_3d(bystander[0], camera, lens, cond, rng))
+    doc = _document(people, lens.width, lens.height, cond, rng)
+    labels = _labels(fighters, cond)
+    labels["conditions"] = {**asdict(cond), "yaw_deg": round(float(yaw), 1), "variety": _describe(var)}
     return SimulatedClip(doc, labels)
+
+
+def _describe(var: Variety) -> dict[str, Any]:
+    if var.rng is None:
+        return {"wide": False}
+    return {"wide": True, **{k: v for k, v in asdict(var).items() if k != "rng"}}
+
+
+def _opponent(
+    rng: np.random.Generator, cond: ClipConditions, centre: FloatArray
+) -> tuple[FloatArray, Script, bool]:
+    """A second fighter in front of the boxer, facing them (sparring, pads), punching on their own."""
+    lead_is_left = bool(rng.random() < 0.7)
+    script = make_script(rng, cond.duration)
+    pts = simulate_3d(script, Proportions().scaled(rng), Style.random(rng), lead_is_left, cond.fps, rng)
+    base = np.nanmean(pts[:, [K["left_hip"], K["right_hip"]]], axis=(0, 1))
+    turned = (pts - base * [1, 0, 1]) * [-1, 1, -1]  # half a turn about the vertical axis
+    gap = rng.uniform(1.2, 2.2)  # the boxer faces -Z
+    return turned + centre * [1, 0, 1] + np.array([rng.normal(0, 0.15), 0.0, -gap]), script, lead_is_left
 
 
 def _bystander(
     rng: np.random.Generator, cond: ClipConditions, camera: Camera, centre: FloatArray
-) -> FloatArray:
+) -> tuple[FloatArray, Script, bool]:
     """Someone beside and behind the boxer, moving (and punching) on their own."""
     other = replace(cond, stance=str(rng.choice(["orthodox", "southpaw"])))
     script = make_script(rng, cond.duration)
-    pts = simulate_3d(
-        script, Proportions().scaled(rng), Style.random(rng), other.stance == "orthodox", cond.fps, rng
-    )
+    lead_is_left = other.stance == "orthodox"
+    pts = simulate_3d(script, Proportions().scaled(rng), Style.random(rng), lead_is_left, cond.fps, rng)
     angle = rng.uniform(0, 2 * np.pi)
     rot = np.array([[np.cos(angle), 0, np.sin(angle)], [0, 1, 0], [-np.sin(angle), 0, np.cos(angle)]])
     base = np.nanmean(pts[:, [K["left_hip"], K["right_hip"]]], axis=(0, 1))
@@ -100,32 +143,106 @@ def _bystander(
         1.0, 3.0
     )
     offset[1] = 0.0
-    return (pts - base * [1, 0, 1]) @ rot.T + centre * [1, 0, 1] + offset
+    return (pts - base * [1, 0, 1]) @ rot.T + centre * [1, 0, 1] + offset, script, lead_is_left
+
+
+@dataclass(frozen=True)
+class Lens:
+    """What happens to the picture after projection: zoom to a framing, roll, shake, low resolution."""
+
+    width: int
+    height: int
+    scale: float  # zoom about ``centre`` times the resolution change
+    centre: tuple[float, float]  # zoom centre in the camera image
+    target: tuple[float, float]  # where ``centre`` lands in the output image
+    roll: float  # radians
+    shake: FloatArray  # (T, 2) pixel offsets in the output image
+    pixel_noise: float  # detector jitter floor in output pixels (small pictures)
+
+    @staticmethod
+    def random(var: Variety, camera: Camera, main_xy: FloatArray, fps: float) -> Lens:
+        frames = main_xy.shape[0]
+        if var.rng is None:
+            centre = (camera.width / 2, camera.height / 2)
+            return Lens(camera.width, camera.height, 1.0, centre, centre, 0.0, np.zeros((frames, 2)), 0.0)
+        rng = var.rng
+        width, height = var.resolution or (camera.width, camera.height)
+        resize = height / camera.height
+        neck = np.nanmedian((main_xy[:, K["left_shoulder"]] + main_xy[:, K["right_shoulder"]]) / 2, axis=0)
+        person = float(np.nanpercentile(main_xy[..., 1].max(1) - main_xy[..., 1].min(1), 50))
+        zoom, target_y = 1.0, None
+        if var.framing == "upper_body":  # the picture ends around the waist or the thighs
+            zoom, target_y = rng.uniform(1.05, 1.6) * camera.height / max(person, 1.0), rng.uniform(0.3, 0.45)
+        elif var.framing == "head_cut":
+            zoom, target_y = rng.uniform(0.9, 1.3) * camera.height / max(person, 1.0), rng.uniform(0.0, 0.12)
+        zoom = max(zoom, 1.0)
+        target = (
+            width / 2 + rng.normal(0, 0.08) * width,
+            (target_y if target_y is not None else 0.5) * height,
+        )
+        centre = (
+            (float(neck[0]), float(neck[1]))
+            if target_y is not None
+            else (camera.width / 2, camera.height / 2)
+        )
+        if target_y is None:
+            target = (width / 2, height / 2)
+        t = np.arange(frames) / fps
+        phase = rng.uniform(0, 2 * np.pi, size=4)
+        shake = var.shake * height * np.column_stack(
+            [np.sin(2 * np.pi * 1.7 * t + phase[0]) + 0.5 * np.sin(2 * np.pi * 4.3 * t + phase[1]),
+             np.sin(2 * np.pi * 1.3 * t + phase[2]) + 0.5 * np.sin(2 * np.pi * 3.7 * t + phase[3])]
+        )  # fmt: skip
+        noise = 0.8 if var.resolution is not None else 0.0
+        return Lens(
+            int(width), int(height), zoom * resize, centre, target, np.radians(var.roll_deg), shake, noise
+        )
+
+    def apply(self, xy: FloatArray) -> FloatArray:
+        c, s = np.cos(self.roll), np.sin(self.roll)
+        rel = (xy - np.asarray(self.centre)) * self.scale
+        turned = np.stack([c * rel[..., 0] - s * rel[..., 1], s * rel[..., 0] + c * rel[..., 1]], axis=-1)
+        return turned + np.asarray(self.target) + self.shake[:, None, :]
+
+    def outside(self, xy: FloatArray) -> NDArray[np.bool_]:
+        return (xy[..., 0] < 0) | (xy[..., 0] >= self.width) | (xy[..., 1] < 0) | (xy[..., 1] >= self.height)
+
+
+def _observe_3d(
+    points: FloatArray, camera: Camera, lens: Lens, cond: ClipConditions, rng: np.random.Generator
+) -> tuple[FloatArray, FloatArray]:
+    xy, depth = camera.project(points)
+    return _observe(lens.apply(xy), depth, lens, cond, rng)
 
 
 def _observe(
-    points: FloatArray, camera: Camera, cond: ClipConditions, rng: np.random.Generator
+    xy: FloatArray, depth: FloatArray, lens: Lens, cond: ClipConditions, rng: np.random.Generator
 ) -> tuple[FloatArray, FloatArray]:
-    """Projected keypoints with detector jitter, confidences and dropouts: ((T,17,2), (T,17))."""
-    xy, depth = camera.project(points)
+    """Keypoints in the output picture with detector jitter, confidences and dropouts."""
     height_px = np.nanpercentile(xy[..., 1].max(1) - xy[..., 1].min(1), 50)
     # Keypoints behind the body (far side in a side view) are guessed: noisier, less confident.
     hidden = depth - np.median(depth, axis=1, keepdims=True) > 0.12
-    sigma = NOISE[cond.noise] * height_px * np.where(hidden, 1.6, 1.0)
+    sigma = np.hypot(NOISE[cond.noise] * height_px, lens.pixel_noise) * np.where(hidden, 1.6, 1.0)
     xy = xy + rng.normal(size=xy.shape) * sigma[..., None]
     conf = rng.uniform(0.6, 0.98, size=xy.shape[:2]) * np.where(hidden, 0.75, 1.0)
     dropped = rng.random(conf.shape) < cond.dropout
     conf = np.where(dropped, rng.uniform(0.0, 0.28, size=conf.shape), conf)
     xy = np.where(dropped[..., None], xy + rng.normal(size=xy.shape) * 0.1 * height_px, xy)
+    if lens.scale != 1.0 or lens.roll or lens.pixel_noise:
+        # Out of the picture: the pose model guesses, with low confidence, near the border.
+        off = lens.outside(xy)
+        conf = np.where(off, rng.uniform(0.0, 0.25, size=conf.shape), conf)
+        xy = np.stack([np.clip(xy[..., 0], 0, lens.width - 1), np.clip(xy[..., 1], 0, lens.height - 1)], -1)
     if cond.mirrored:
-        xy = np.stack([camera.width - xy[..., 0], xy[..., 1]], axis=-1)[:, MIRROR_ORDER]
+        xy = np.stack([lens.width - xy[..., 0], xy[..., 1]], axis=-1)[:, MIRROR_ORDER]
         conf = conf[:, MIRROR_ORDER]
     return xy, conf
 
 
 def _document(
     people: list[tuple[FloatArray, FloatArray]],
-    camera: Camera,
+    width: int,
+    height: int,
     cond: ClipConditions,
     rng: np.random.Generator,
 ) -> dict[str, Any]:
@@ -142,8 +259,8 @@ def _document(
         frames.append({"index": i, "t": round(i / cond.fps, 5), "people": seen})
     return {
         "fps": cond.fps,
-        "width": camera.width,
-        "height": camera.height,
+        "width": width,
+        "height": height,
         "frame_count": frames_total,
         "keypoint_names": list(KEYPOINT_NAMES),
         "frames": frames,
@@ -174,22 +291,32 @@ def _person(track_id: int, xy: FloatArray, conf: FloatArray, rng: np.random.Gene
     }
 
 
-def _labels(script: Script, cond: ClipConditions, lead_is_left: bool) -> dict[str, Any]:
-    seen_lead_left = lead_is_left != cond.mirrored
+def _labels(fighters: list[tuple[FloatArray, Script, bool]], cond: ClipConditions) -> dict[str, Any]:
+    """Every fighter's punches (track ids follow the order of ``fighters``) and the boxer's stance."""
     punches = []
-    for action in script.punches():
-        lead = action.role == "lead"
-        punches.append(
-            {
-                "t": round(action.impact, 4),
-                "hand": "left" if lead == seen_lead_left else "right",
-                "side": action.role,
-                "type": punch_type(action.role, action.kind),
-            }
-        )
+    stances = []
+    for track, (_, script, lead_is_left) in enumerate(fighters, start=1):
+        seen_lead_left = lead_is_left != cond.mirrored
+        stances.append({"track_id": track, "stance": "orthodox" if seen_lead_left else "southpaw"})
+        for action in script.punches():
+            lead = action.role == "lead"
+            punches.append(
+                {
+                    "t": round(action.impact, 4),
+                    "track_id": track,
+                    "hand": "left" if lead == seen_lead_left else "right",
+                    "side": action.role,
+                    "type": punch_type(action.role, action.kind),
+                }
+            )
     punches.sort(key=lambda p: p["t"])
-    stance = "orthodox" if seen_lead_left else "southpaw"
-    return {"stance": stance, "duration": cond.duration, "fps": cond.fps, "punches": punches}
+    return {
+        "stance": stances[0]["stance"],
+        "fighters": stances,
+        "duration": cond.duration,
+        "fps": cond.fps,
+        "punches": punches,
+    }
 
 
 assert len(MIRROR_ORDER) == NUM_KEYPOINTS

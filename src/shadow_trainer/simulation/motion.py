@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from numpy.typing import NDArray
@@ -22,6 +22,15 @@ class Style:
     rear_guard: tuple[float, float, float]
     sway: float  # amplitude of idle bouncing, metres
     sway_hz: float
+
+    def raised(self, metres: float) -> Style:
+        """The same habits with both hands held ``metres`` higher (negative: lower)."""
+        lead, rear = self.lead_guard, self.rear_guard
+        return replace(
+            self,
+            lead_guard=(lead[0], lead[1], lead[2] + metres),
+            rear_guard=(rear[0], rear[1], rear[2] + metres),
+        )
 
     @staticmethod
     def random(rng: np.random.Generator) -> Style:
@@ -60,13 +69,19 @@ def progress(action: ArmAction | BodyAction, t: FloatArray) -> FloatArray:
 
 
 def simulate_3d(
-    script: Script, props: Proportions, style: Style, lead_is_left: bool, fps: float, rng: np.random.Generator
+    script: Script,
+    props: Proportions,
+    style: Style,
+    lead_is_left: bool,
+    fps: float,
+    rng: np.random.Generator,
+    twist_scale: float = 1.0,
 ) -> FloatArray:
     t = np.arange(round(script.duration * fps)) / fps
     fwd = np.array([0.0, 0.0, -1.0])
     lat = np.array([-1.0, 0.0, 0.0]) if lead_is_left else np.array([1.0, 0.0, 0.0])
     root, bob, lean = _whole_body(script, t, fwd, lat, style, rng)
-    twist = _twist(script, t)
+    twist = _twist(script, t) * twist_scale
     hip_c = root + UP * (props.thigh + props.shin - 0.09 - bob)[:, None]
     lean_dir = UP + lean[:, :1] * fwd + lean[:, 1:] * lat
     neck = hip_c + props.torso * lean_dir / np.linalg.norm(lean_dir, axis=1, keepdims=True)
@@ -158,7 +173,9 @@ def _arm_targets(
         if not p.any():
             continue
         target, action_pole = _action_target(action, t, p, frame, guard, props, sign, role)
-        offset += p[:, None] * (target - guard)
+        # Straights and feints scale their reach themselves; hooks and uppercuts thrown short here.
+        amount = 1.0 if action.kind in ("straight", "feint") else action.amount
+        offset += p[:, None] * (target - guard) * amount
         pole += p[:, None] * (action_pole - guard_pole) * 1.5
         weights += p
     # Overlapping movements of one arm (double jab) share the arm instead of adding up.
@@ -181,7 +198,7 @@ def _action_target(
     # Curved paths: ``offset = p * (target - guard)`` so a bulge b must enter the target as b / p.
     bulge = (np.sin(np.pi * p) / np.maximum(p, 0.3))[:, None]
     if action.kind in ("straight", "feint"):
-        aim = neck + fwd * 1.2 + UP * 0.04 - lat * sign * 0.02
+        aim = neck + fwd * 1.2 + UP * (0.04 - action.low) - lat * sign * 0.02
         direction = (aim - shoulder) / np.linalg.norm(aim - shoulder, axis=1, keepdims=True)
         full = shoulder + direction * (props.upper_arm + props.forearm) * 1.05
         target = guard + action.amount * (full - guard)

@@ -84,9 +84,21 @@ def match(
     return [(int(r), int(c)) for r, c in zip(rows, cols, strict=True) if dt[r, c] <= tolerance]
 
 
+def match_fighters(truth: list[dict[str, Any]], detected: list[dict[str, Any]]) -> list[tuple[int, int]]:
+    """``match`` within each fighter (``track_id``) when both sides carry track ids, else over all."""
+    if not all("track_id" in p for p in truth) or not all(p.get("track_id") is not None for p in detected):
+        return match(truth, detected)
+    pairs: list[tuple[int, int]] = []
+    for track in {p["track_id"] for p in truth}:
+        ti = [i for i, p in enumerate(truth) if p["track_id"] == track]
+        di = [i for i, p in enumerate(detected) if p["track_id"] == track]
+        pairs += [(ti[a], di[b]) for a, b in match([truth[i] for i in ti], [detected[i] for i in di])]
+    return pairs
+
+
 def score_clip(labels: dict[str, Any], result: dict[str, Any], min_stance_s: float = 5.0) -> Score:
     truth, detected = labels["punches"], result["punches"]
-    pairs = match(truth, detected)
+    pairs = match_fighters(truth, detected)
     score = Score(len(pairs), len(detected) - len(pairs), len(truth) - len(pairs))
     for ti, di in pairs:
         t, d = truth[ti], detected[di]

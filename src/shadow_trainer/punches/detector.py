@@ -1,0 +1,70 @@
+"""One fighter's punches: kinematic candidates, scored by the candidate model, duplicates removed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from shadow_trainer.punches.candidate_features import candidate_features
+from shadow_trainer.punches.candidate_model import KINDS, CandidateModel, CandidateScores, load_candidate_model
+from shadow_trainer.punches.detection import Candidate, find_candidates
+from shadow_trainer.punches.features import BodySeries
+
+FloatArray = NDArray[np.float64]
+# Two accepted punches of different arms this close in time whose wrists are this close (torso
+# lengths) are one arm seen twice: pose models put both wrists on the punching fist in side views.
+SAME_FIST_S = 0.15
+SAME_FIST_DISTANCE = 0.35
+# Nobody lands both fists within this of each other: the weaker is the other arm moving along.
+BOTH_ARMS_S = 0.1
+
+
+@dataclass(frozen=True)
+class ScoredCandidate:
+    candidate: Candidate
+    punch: float  # probability of a punch
+    kind_probs: FloatArray  # over KINDS
+
+    @property
+    def kind(self) -> str:
+        return KINDS[int(np.argmax(self.kind_probs))]
+
+
+def score_candidates(body: BodySeries, model: CandidateModel | None = None) -> list[ScoredCandidate]:
+    """Every candidate of both arms with its scores, in time order."""
+    model = model or load_candidate_model()
+    cands = find_candidates(body)
+    if not cands:
+        return []
+    scores: CandidateScores = model(np.stack([candidate_features(body, c) for c in cands]))
+    return [ScoredCandidate(c, float(scores.punch[i]), scores.kind[i]) for i, c in enumerate(cands)]
+
+
+def accept(
+    body: BodySeries, scored: list[ScoredCandidate], threshold: float
+) -> list[ScoredCandidate]:
+    """Candidates at or above ``threshold``, without the second sighting of one fist."""
+    kept = sorted((s for s in scored if s.punch >= threshold), key=lambda s: -s.punch)
+    out: list[ScoredCandidate] = []
+    for s in kept:
+        if not any(_same_fist(body, s.candidate, o.candidate) for o in out):
+            out.append(s)
+    return sorted(out, key=lambda s: s.candidate.peak)
+
+
+def detect_punches(body: BodySeries, model: CandidateModel | None = None) -> list[ScoredCandidate]:
+    model = model or load_candidate_model()
+    return accept(body, score_candidates(body, model), model.threshold)
+
+
+def _same_fist(body: BodySeries, a: Candidate, b: Candidate) -> bool:
+    if a.hand == b.hand or abs(a.peak - b.peak) > SAME_FIST_S * body.fps:
+        return False
+    if abs(a.peak - b.peak) <= BOTH_ARMS_S * body.fps:
+        return True
+    wa = body.arms[a.hand].wrist[a.peak]
+    wb = body.arms[b.hand].wrist[b.peak]
+    distance = float(np.linalg.norm(wa - wb))
+    return bool(np.isfinite(distance) and distance < SAME_FIST_DISTANCE)
