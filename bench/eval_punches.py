@@ -1,9 +1,10 @@
 """Evaluate punch detection/classification on held-out simulated clips, per condition.
 
-    uv run python bench/eval_punches.py [--clips N] [--seed S] [--classifier temporal|learned|rules]
+    uv run python bench/eval_punches.py [--clips N] [--seed S] [--variety classic|wide]
 
 The default seed is one never used while developing or training, so the numbers are held-out.
-A detection matches a true punch when |t_det - t_true| <= 0.15 s (one-to-one).
+A detection matches a true punch of the same fighter when |t_det - t_true| <= 0.15 s (one-to-one);
+every simulated person's punches are labelled (the second person boxes too).
 """
 
 from __future__ import annotations
@@ -13,9 +14,10 @@ import time
 from collections import defaultdict
 from typing import Any
 
-from shadow_trainer.punches import temporal
-from shadow_trainer.punches.pipeline import classify_by
+from shadow_trainer.punches import classify_tracks, validate_keypoints
+from shadow_trainer.punches.candidate_model import load_candidate_model
 from shadow_trainer.simulation import Score, clip_seed, score_clip, simulate_clip
+from shadow_trainer.track_series import from_keypoints
 
 HELD_OUT_SEED = 90210
 CONDITIONS = ("view", "fps", "noise", "mirrored", "second_person", "stance")
@@ -27,18 +29,19 @@ def main() -> None:
     )
     parser.add_argument("--clips", type=int, default=300)
     parser.add_argument("--seed", type=int, default=HELD_OUT_SEED)
-    parser.add_argument("--classifier", default="default", help="default, temporal, learned or rules")
-    parser.add_argument("--threshold", type=float, help="override the temporal model's apex threshold")
+    parser.add_argument("--variety", default="classic", help="classic (the original clips) or wide")
+    parser.add_argument("--threshold", type=float, help="override the candidate model's punch threshold")
     parser.add_argument("--confusion", action="store_true", help="also print the type confusion matrix")
     args = parser.parse_args()
+    model = load_candidate_model()
     if args.threshold is not None:
-        temporal.load_model().threshold = args.threshold
+        model = model.with_threshold(args.threshold)
     groups: dict[tuple[str, str], Score] = defaultdict(Score)
     total, seconds_of_video, seconds_spent, cpu_spent = Score(), 0.0, 0.0, 0.0
     for i in range(args.clips):
-        clip = simulate_clip(clip_seed(args.seed, i))
+        clip = simulate_clip(clip_seed(args.seed, i), variety=args.variety)
         start, cpu_start = time.perf_counter(), time.process_time()
-        result = classify_by(clip.keypoints, track_id=None, method=args.classifier)
+        result = classify_tracks(from_keypoints(validate_keypoints(clip.keypoints)), model)
         seconds_spent += time.perf_counter() - start
         cpu_spent += time.process_time() - cpu_start
         seconds_of_video += clip.keypoints["frame_count"] / clip.keypoints["fps"]
@@ -47,7 +50,7 @@ def main() -> None:
         for name in CONDITIONS:
             groups[(name, str(clip.labels["conditions"][name]))].add(score)
     minutes = seconds_of_video / 60
-    print(f"{args.clips} clips, seed {args.seed}, classifier {args.classifier}, {minutes:.1f} min of video")
+    print(f"{args.clips} clips, seed {args.seed}, variety {args.variety}, {minutes:.1f} min of video")
     print(_header())
     for key in sorted(groups):
         print(_row(f"{key[0]}={key[1]}", groups[key]))

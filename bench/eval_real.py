@@ -48,6 +48,14 @@ def run_clip(video: Path, model: str, cache: Path | None) -> tuple[dict[str, Any
         return punches, _facts(punches, result.summary), result.video.duration
 
 
+def cached_keypoints(video: Path, model: str, cache: Path) -> dict[str, Any]:
+    """The clip's keypoints.json from the cache, running the pipeline once if it is not there."""
+    path = cache / model / f"{video.name}.keypoints.json"
+    if not path.is_file():
+        run_clip(video, model, cache)
+    return load_keypoints(path)
+
+
 def _facts(punches: dict[str, Any], summary: dict[str, Any] | None = None) -> dict[str, Any]:
     found = bool(punches.get("fighters")) if summary is None else summary.get("boxer_found")
     return {"stance": punches.get("stance"), "boxer_found": found}

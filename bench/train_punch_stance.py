@@ -1,6 +1,6 @@
-"""Fit the stance cue weights (logistic regression without bias) on simulated clips.
+"""Fit the stance cue weights (logistic regression without bias) on simulated clips, every fighter.
 
-    nice -n 10 uv run python bench/train_punch_stance.py [--seed 5 --clips 400 --val-seed 3]
+    nice -n 10 uv run python bench/train_punch_stance.py [--seed 5 --clips 400 --val-seed 3 --variety wide]
 
 Training seed 5, validation seed 3; never the bench seed (90210) nor the test seed (4242).
 Writes src/shadow_trainer/punches/punch_stance.json.
@@ -14,25 +14,25 @@ import json
 import numpy as np
 from scipy.optimize import minimize
 
-from shadow_trainer.punches.features import body_series
+from shadow_trainer.punches.fighters import track_body
 from shadow_trainer.punches.stance import FEATURE_NAMES, WEIGHTS_PATH, stance_features
-from shadow_trainer.punches.tracks import assign_tracks, choose_main_track, track_points
 from shadow_trainer.simulation import clip_seed, simulate_clip
+from shadow_trainer.track_series import from_keypoints
 
 
-def clip_rows(seed: int, clips: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def clip_rows(seed: int, clips: int, variety: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     xs, ys, durations = [], [], []
     for i in range(clips):
-        clip = simulate_clip(clip_seed(seed, i))
-        doc = clip.keypoints
-        tracked = assign_tracks(doc)
-        track = choose_main_track(doc, tracked)
-        body = None if track is None else body_series(track_points(doc, tracked, track), doc["fps"])
-        if body is None:
-            continue
-        xs.append(stance_features(body))
-        ys.append(1.0 if clip.labels["stance"] == "orthodox" else -1.0)
-        durations.append(clip.labels["duration"])
+        clip = simulate_clip(clip_seed(seed, i), variety=variety)
+        series = from_keypoints(clip.keypoints)
+        for fighter in clip.labels["fighters"]:  # every simulated person boxes
+            track = series.tracks.get(fighter["track_id"])
+            body = None if track is None else track_body(track, series)
+            if body is None:
+                continue
+            xs.append(stance_features(body))
+            ys.append(1.0 if fighter["stance"] == "orthodox" else -1.0)
+            durations.append(clip.labels["duration"])
     return np.array(xs), np.array(ys), np.array(durations)
 
 
@@ -42,8 +42,9 @@ def main() -> None:
     parser.add_argument("--clips", type=int, default=400)
     parser.add_argument("--val-seed", type=int, default=3)
     parser.add_argument("--val-clips", type=int, default=200)
+    parser.add_argument("--variety", default="wide", help="simulator variety: wide or classic")
     args = parser.parse_args()
-    x, y, _ = clip_rows(args.seed, args.clips)
+    x, y, _ = clip_rows(args.seed, args.clips, args.variety)
     scale = x.std(0) + 1e-9
 
     def loss(w: np.ndarray) -> float:
@@ -53,7 +54,7 @@ def main() -> None:
     weights = minimize(loss, np.zeros(x.shape[1])).x / scale
     for name, (xx, yy, dd) in (
         ("train", (x, y, None)),
-        ("validation", clip_rows(args.val_seed, args.val_clips)),
+        ("validation", clip_rows(args.val_seed, args.val_clips, args.variety)),
     ):
         margin = (xx @ weights) * yy
         long = margin if dd is None else margin[dd >= 5.0]

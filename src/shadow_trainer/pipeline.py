@@ -2,7 +2,7 @@
 
 1. probe + load the pose model;
 2. pose pass (decode ‖ inference ‖ tracking/keypoints.json, see ``pose_pass``);
-3. punch classification of the main boxer;
+3. punch analysis of everyone who boxes (from the pose log, as ``keypoints.json`` would give it);
 4. render pass (decode ‖ draw ‖ encode, see ``render_pass``), punches.json, summary.json;
 then everything is moved from a staging folder into ``out_dir`` at once.
 
@@ -26,16 +26,15 @@ from pathlib import Path
 from typing import Any
 
 from shadow_trainer.errors import AnalysisError
-from shadow_trainer.keypoint_names import KEYPOINT_NAMES
-from shadow_trainer.keypoints_writer import frame_json, person_json
 from shadow_trainer.outputs import publish, staging_dir
 from shadow_trainer.pose import PoseEstimator, load_pose_estimator
-from shadow_trainer.pose_log import BOX, FRAME, KEYPOINTS, SCORE, PoseLog
+from shadow_trainer.pose_log import PoseLog
 from shadow_trainer.pose_pass import PosePassResult, run_pose_pass
 from shadow_trainer.progress import Progress
-from shadow_trainer.punches import classify_keypoints, summarize_punches
+from shadow_trainer.punches import classify_tracks, summarize_punches
 from shadow_trainer.render_pass import render_annotated
 from shadow_trainer.summary import build_summary
+from shadow_trainer.track_series import from_rows
 from shadow_trainer.video import VideoInfo, probe_video
 
 log = logging.getLogger(__name__)
@@ -63,31 +62,12 @@ class _StageClock:
             self.seconds[name] = round(self.seconds.get(name, 0.0) + time.perf_counter() - start, 4)
 
 
-def main_boxer_document(info: VideoInfo, pose: PosePassResult, log_: PoseLog) -> dict[str, Any]:
-    """keypoints.json restricted to the main boxer: what the punch classifier needs, smaller."""
-    people: dict[int, dict[str, Any]] = {}
-    if pose.main_track is not None:
-        for row in log_.track_rows(pose.main_track):
-            people[int(row[FRAME])] = person_json(
-                pose.main_track, row[BOX], float(row[SCORE]), row[KEYPOINTS].reshape(-1, 3)
-            )
-    frames = [frame_json(i, t, [people[i]] if i in people else []) for i, t in enumerate(pose.timestamps)]
-    return {
-        "fps": info.fps,
-        "width": info.width,
-        "height": info.height,
-        "frame_count": pose.frames,
-        "keypoint_names": list(KEYPOINT_NAMES),
-        "frames": frames,
-    }
-
-
-def _classify(
-    doc: dict[str, Any], main_track: int | None, duration: float
-) -> tuple[dict[str, Any], dict[str, Any]]:
-
-    punches = classify_keypoints(doc, track_id=main_track)
-    return punches, summarize_punches(punches, duration_s=duration)
+def _classify(info: VideoInfo, pose: PosePassResult, pose_log: PoseLog, duration: float) -> dict[str, Any]:
+    """punches.json from the pose log: the same series ``keypoints.json`` would give."""
+    series = from_rows(
+        pose_log.sightings(), fps=info.fps, width=info.width, height=info.height, frame_count=pose.frames
+    )
+    return classify_tracks(series)
 
 
 def _write_json(path: Path, doc: dict[str, Any]) -> None:
@@ -111,9 +91,8 @@ def _analyze(
     pose_log = PoseLog(work / "pose.log")
     duration = pose.timestamps[-1] + 1 / info.fps if pose.frames else 0.0
     with clock("classifying"):
-        punches, punch_summary = _classify(
-            main_boxer_document(info, pose, pose_log), pose.main_track, duration
-        )
+        punches = _classify(info, pose, pose_log, duration)
+        punch_summary = summarize_punches(punches, duration_s=duration)
     progress.stage("writing")
     with clock("writing"):
         render_annotated(
@@ -121,7 +100,7 @@ def _analyze(
             info,
             frames=pose.frames,
             pose_log=pose_log,
-            main_track=pose.main_track,
+            main_track=punches["main_track_id"],
             punches=punches["punches"],
             out_path=work / "annotated.mp4",
             progress=progress,
@@ -137,7 +116,6 @@ def _analyze(
         device=estimator.runtime.device,
         frames_analyzed=pose.frames,
         processing_fps=pose.frames / elapsed if elapsed > 0 else 0.0,
-        main_track_id=pose.main_track,
         people_tracked=pose.people_tracked,
         decode_error=pose.decode_error,
     )

@@ -58,8 +58,9 @@ class PoseLog:
         lo, hi = np.searchsorted(self._frames, [frame_index, frame_index + 1])
         return np.asarray(self._rows[lo:hi])
 
-    def track_rows(self, track_id: int, chunk: int = 65536) -> Iterator[np.ndarray]:
-        """Rows of one track, in frame order, read chunk by chunk."""
+    def sightings(self, chunk: int = 65536) -> Iterator[tuple[int, int, np.ndarray, np.ndarray]]:
+        """(frame, track id, box, 17 × 3 keypoints) of every row in frame order, read chunk by chunk."""
         for start in range(0, len(self._rows), chunk):
-            block = np.asarray(self._rows[start : start + chunk])
-            yield from block[block[:, TRACK] == track_id]
+            block = np.asarray(self._rows[start : start + chunk], dtype=np.float64)
+            for row in block:
+                yield int(row[FRAME]), int(row[TRACK]), row[BOX], row[KEYPOINTS].reshape(-1, 3)

@@ -11,13 +11,12 @@ import numpy as np
 from av.video.reformatter import VideoReformatter
 
 from shadow_trainer.keypoints_writer import KeypointsWriter
-from shadow_trainer.main_boxer import MainBoxerPicker
 from shadow_trainer.pose import Letterbox, PoseDetections, PoseEstimator
 from shadow_trainer.pose.preprocess import letterbox_video_frame
 from shadow_trainer.pose_log import PoseLogWriter
 from shadow_trainer.prefetch import BackgroundWorker, Prefetcher
 from shadow_trainer.progress import Progress
-from shadow_trainer.tracking import PersonTracker
+from shadow_trainer.tracking import tracker_for
 from shadow_trainer.video import DecodeReport, VideoInfo, iter_frames
 
 CANCEL_POLL_FRAMES = 8
@@ -28,9 +27,7 @@ class PosePassResult:
     frames: int
     timestamps: array  # seconds, per decoded frame (8 bytes a frame)
     decode_error: str | None
-    main_track: int | None
     people_tracked: int
-    main_track_frames: int
 
 
 @dataclass(frozen=True)
@@ -63,10 +60,10 @@ class _FrameSink:
     """Runs in the writer thread: tracking, keypoints.json, the pose log, main-boxer scoring."""
 
     def __init__(self, info: VideoInfo, keypoints_path: Path, pose_log_path: Path) -> None:
-        self.tracker = PersonTracker(max_lost=max(15, round(info.fps)))
+        self.tracker = tracker_for(info.fps)
         self.keypoints = KeypointsWriter(keypoints_path, fps=info.fps, width=info.width, height=info.height)
         self.pose_log = PoseLogWriter(pose_log_path)
-        self.picker = MainBoxerPicker(info.width, info.height)
+        self.track_ids: set[int] = set()
         self.timestamps = array("d")
 
     def __call__(self, item: tuple[int, float, PoseDetections]) -> None:
@@ -74,8 +71,7 @@ class _FrameSink:
         ids = self.tracker.update(people.boxes)
         self.keypoints.add(index, t, ids, people)
         self.pose_log.write(index, ids, people)
-        for track_id, box in zip(ids, people.boxes, strict=True):
-            self.picker.add(track_id, box)
+        self.track_ids.update(ids)
         self.timestamps.append(t)
 
     def close(self) -> None:
@@ -114,12 +110,9 @@ def run_pose_pass(
     finally:
         writer.finish()
         sink.close()
-    main = sink.picker.pick()
     return PosePassResult(
         frames=report.frames,
         timestamps=sink.timestamps,
         decode_error=report.error,
-        main_track=main,
-        people_tracked=sink.picker.track_count,
-        main_track_frames=sink.picker.frames_seen(main) if main is not None else 0,
+        people_tracked=len(sink.track_ids),
     )

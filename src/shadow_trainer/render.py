@@ -131,8 +131,10 @@ class FrameRenderer:
     ) -> None:
         """Draw on the Y, U, V planes of one upright yuv420p frame, in place."""
         canvas = _Canvas(*planes)
+        boxes: dict[int, np.ndarray] = {}
         for row in rows:
-            main = self.main_track is not None and int(row[TRACK]) == self.main_track
+            track = int(row[TRACK])
+            main = self.main_track is not None and track == self.main_track
             keypoints = row[KEYPOINTS].reshape(-1, 3)
             _skeleton(
                 canvas,
@@ -140,17 +142,30 @@ class FrameRenderer:
                 MAIN_COLOUR if main else OTHER_COLOUR,
                 self._thickness + (1 if main else -1),
             )
+            boxes[track] = row[BOX]
             x1, y1 = int(row[BOX][0]), int(row[BOX][1])
-            canvas.label(
-                f"#{int(row[TRACK])}", (x1 + 4, max(y1 - 6, 20)), self._text_scale * 0.6, OTHER_COLOUR
-            )
-        self._punch_labels(canvas, t, punches_so_far)
+            canvas.label(f"#{track}", (x1 + 4, max(y1 - 6, 20)), self._text_scale * 0.6, OTHER_COLOUR)
+        self._punch_labels(canvas, t, punches_so_far, boxes)
 
-    def _punch_labels(self, canvas: _Canvas, t: float, punches_so_far: int) -> None:
+    def _punch_labels(
+        self, canvas: _Canvas, t: float, punches_so_far: int, boxes: dict[int, np.ndarray]
+    ) -> None:
+        """The running count top left; each active punch at the fighter who threw it (in the
+        top-left list when that fighter is not detected in this frame)."""
         scale = self._text_scale
         line = round(40 * scale)
         if self.punches:
             canvas.label(f"punches: {punches_so_far}", (12, line), scale, (255, 255, 255))
-        for k, punch in enumerate(active_punches(self.punches, t)):
+        listed = 0
+        stacked: dict[int, int] = {}
+        for punch in active_punches(self.punches, t):
             colour = PUNCH_COLOURS.get(str(punch.get("type")), (255, 255, 255))
-            canvas.label(_punch_text(punch), (12, line * (k + 2)), scale * 1.3, colour)
+            box = boxes.get(punch.get("track_id", -1)) if punch.get("track_id") is not None else None
+            if box is None:
+                listed += 1
+                canvas.label(_punch_text(punch), (12, line * (listed + 1)), scale * 1.3, colour)
+                continue
+            k = stacked[int(punch["track_id"])] = stacked.get(int(punch["track_id"]), 0) + 1
+            x = int(np.clip(box[0], 4, max(self.width - 200 * scale, 4)))
+            y = int(np.clip(box[1] - line * (k - 0.2), line, self.height - 8))
+            canvas.label(_punch_text(punch), (x, y), scale * 1.1, colour)

@@ -17,7 +17,6 @@ def build_summary(
     device: str,
     frames_analyzed: int,
     processing_fps: float,
-    main_track_id: int | None,
     people_tracked: int,
     decode_error: str | None,
 ) -> dict[str, Any]:
@@ -30,7 +29,6 @@ def build_summary(
         "device": device,
         "frames_analyzed": frames_analyzed,
         "processing_fps": round(processing_fps, 2),
-        "main_track_id": main_track_id,
         "people_tracked": people_tracked,
         # A stream that broke mid-way is analysed up to the break; this says where it stopped.
         "decode_error": decode_error,

@@ -75,3 +75,8 @@ class PersonTracker:
             ids[c] = self._next_id
             self._next_id += 1
         return ids
+
+
+def tracker_for(fps: float) -> PersonTracker:
+    """The engine's tracker for a video at ``fps``: a person may vanish for up to a second."""
+    return PersonTracker(max_lost=max(15, round(fps)))

@@ -20,6 +20,7 @@ from shadow_trainer.keypoint_names import KEYPOINT_NAMES
 from shadow_trainer.pipeline import AnalysisResult, analyze_video
 from shadow_trainer.pose import PoseEstimator
 from shadow_trainer.pose.estimator import cuda_available
+from shadow_trainer.punches import classify_keypoints, load_keypoints
 from shadow_trainer.video import probe_video
 
 from .conftest import vtest_frames, write_clip
@@ -133,11 +134,22 @@ def test_summary_and_punches(analysed: tuple[AnalysisResult, Any]) -> None:
     assert summary["frames_analyzed"] == 30
     assert summary["duration"] == pytest.approx(3.0, abs=0.01)
     assert summary["video"]["width"] == 768
-    assert summary["main_track_id"] is not None
+    # People walking down a street: nobody boxes, and the outputs say so.
+    assert summary["boxer_found"] is False and summary["main_track_id"] is None
+    assert summary["stance"] == "unknown" and summary["fighters"] == [] and summary["total_punches"] == 0
+    assert summary["people_tracked"] >= 2
     assert summary["processing_fps"] > 0 and result.frames_per_second == summary["processing_fps"]
-    assert {"stance", "total_punches", "punches_per_minute"} <= set(summary)
+    assert {"stance", "stance_confidence", "total_punches", "punches_per_minute"} <= set(summary)
     punches = json.loads(result.outputs["punches.json"].read_text())
-    assert set(punches) >= {"stance", "fps", "punches"}
+    assert set(punches) == {"stance", "stance_confidence", "fps", "main_track_id", "fighters", "punches"}
+
+
+def test_punches_are_those_of_the_written_keypoints(analysed: tuple[AnalysisResult, Any]) -> None:
+    """The pipeline classifies the pose log; classifying its keypoints.json must give the same."""
+    result, _ = analysed
+    keypoints = load_keypoints(result.outputs["keypoints.json"])
+    punches = json.loads(result.outputs["punches.json"].read_text())
+    assert classify_keypoints(keypoints) == punches
     assert set(result.stage_seconds) == {"loading_model", "analyzing", "classifying", "writing"}
 
 
@@ -183,6 +195,7 @@ def test_nobody_in_view_gives_empty_valid_outputs(tmp_path: Path) -> None:
     assert doc["frame_count"] == 12 and all(f["people"] == [] for f in doc["frames"])
     assert json.loads(result.outputs["punches.json"].read_text())["punches"] == []
     assert result.summary["total_punches"] == 0 and result.summary["main_track_id"] is None
+    assert result.summary["boxer_found"] is False
 
 
 def test_rotated_phone_video(tmp_path: Path, vtest_path: Path, onnx_estimator: PoseEstimator) -> None:

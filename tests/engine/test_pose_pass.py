@@ -67,7 +67,7 @@ def test_batched_torch_pass_matches_the_onnx_pass(
             progress=progress,
         )
     assert results["onnx"].frames == results["torch"].frames == 30  # 30 = 7 full batches + a partial one
-    assert results["onnx"].main_track == results["torch"].main_track
+    assert results["onnx"].people_tracked == results["torch"].people_tracked
     for a, b in zip(_people(tmp_path / "onnx.json"), _people(tmp_path / "torch.json"), strict=True):
         assert [p["track_id"] for p in a] == [p["track_id"] for p in b]
         for pa, pb in zip(a, b, strict=True):

@@ -1,4 +1,4 @@
-"""Tracking keeps ids through motion, crossing paths and short gaps; main-boxer choice."""
+"""Tracking keeps ids through motion, crossing paths and short gaps; main-fighter choice."""
 
 from __future__ import annotations
 
@@ -6,9 +6,10 @@ from pathlib import Path
 
 import numpy as np
 
-from shadow_trainer.main_boxer import MainBoxerPicker
+from shadow_trainer.punches.fighters import prominence
 from shadow_trainer.pose import PoseEstimator
 from shadow_trainer.pose.preprocess import letterbox_image
+from shadow_trainer.track_series import Track
 from shadow_trainer.tracking import PersonTracker
 
 from .conftest import vtest_frames
@@ -62,12 +63,11 @@ def test_real_pedestrians_keep_their_ids(vtest_path: Path, onnx_estimator: PoseE
     assert len(all_ids) <= len(ids_per_frame[0]) + 4  # no id churn
 
 
-def test_main_boxer_is_the_big_central_track() -> None:
-    picker = MainBoxerPicker(width=640, height=480)
-    for _ in range(30):
-        picker.add(1, np.array([40, 40, 90, 160]))  # small, in a corner
-        picker.add(2, np.array([220, 60, 420, 470]))  # big, central
-    picker.add(3, np.array([200, 0, 640, 480]))  # huge but seen once
-    assert picker.pick() == 2
-    assert picker.track_count == 3
-    assert MainBoxerPicker(640, 480).pick() is None
+def test_main_fighter_is_the_big_central_track() -> None:
+    def track(track_id: int, box: list[float], frames: int) -> Track:
+        return Track(track_id, 0, np.zeros((frames, 17, 3)), np.tile(np.asarray(box, float), (frames, 1)))
+
+    small_corner = prominence(track(1, [40, 40, 90, 160], 30), 640, 480)
+    big_central = prominence(track(2, [220, 60, 420, 470], 30), 640, 480)
+    huge_once = prominence(track(3, [200, 0, 640, 480], 1), 640, 480)
+    assert big_central > small_corner and big_central > huge_once

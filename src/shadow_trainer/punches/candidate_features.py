@@ -79,7 +79,8 @@ def candidate_features(body: BodySeries, cand: Candidate) -> FloatArray:
     reach2d = np.linalg.norm(arm.wrist - arm.shoulder, axis=1) / length
     values = (
         cand.activity[p],
-        cand.activity[p] - max(float(np.nanmin(cand.activity[s : p + 1])), float(np.nanmin(cand.activity[p : e + 1]))),
+        cand.activity[p]
+        - max(float(np.nanmin(cand.activity[s : p + 1])), float(np.nanmin(cand.activity[p : e + 1]))),
         arm.extension[p],
         arm.extension[p] - _low(arm.extension, before, p),
         arm.extension[p] - _low(arm.extension, p, min(e + round(BEFORE_S * fps), len(reach2d) - 1)),

@@ -31,25 +31,40 @@ class CandidateScores:
 
 
 class CandidateModel:
+    """An average of a few small MLPs (trained from different seeds: steadier than one)."""
+
     def __init__(self, params: dict[str, Any]) -> None:
         if tuple(params["features"]) != FEATURE_NAMES or tuple(params["kinds"]) != KINDS:
             raise RuntimeError("candidate model weights were trained for other features; retrain them")
+        self.params = params
         self.mean = np.asarray(params["mean"], dtype=float)
         self.std = np.asarray(params["std"], dtype=float)
         self.threshold = float(params["threshold"])
-        self.layers = [
-            (np.asarray(params[f"w{i}"], dtype=float), np.asarray(params[f"b{i}"], dtype=float))
-            for i in range(sum(1 for k in params if k.startswith("w")))
+        self.members = [
+            [
+                (np.asarray(m[f"w{i}"], dtype=float), np.asarray(m[f"b{i}"], dtype=float))
+                for i in range(sum(1 for k in m if k.startswith("w")))
+            ]
+            for m in params["members"]
         ]
 
+    def with_threshold(self, threshold: float) -> CandidateModel:
+        return CandidateModel({**self.params, "threshold": threshold})
+
     def __call__(self, x: FloatArray) -> CandidateScores:
-        h = (np.asarray(x, dtype=float).reshape(-1, self.mean.size) - self.mean) / self.std
-        for i, (w, b) in enumerate(self.layers):
-            h = h @ w.T + b
-            if i < len(self.layers) - 1:
-                h = np.tanh(h)
-        kind = np.exp(h[:, 1:] - h[:, 1:].max(axis=1, keepdims=True))
-        return CandidateScores(1.0 / (1.0 + np.exp(-h[:, 0])), kind / kind.sum(axis=1, keepdims=True))
+        z = (np.asarray(x, dtype=float).reshape(-1, self.mean.size) - self.mean) / self.std
+        punch, kind = np.zeros(len(z)), np.zeros((len(z), len(KINDS)))
+        for layers in self.members:
+            h = z
+            for i, (w, b) in enumerate(layers):
+                h = h @ w.T + b
+                if i < len(layers) - 1:
+                    h = np.tanh(h)
+            punch += 1.0 / (1.0 + np.exp(-h[:, 0]))
+            e = np.exp(h[:, 1:] - h[:, 1:].max(axis=1, keepdims=True))
+            kind += e / e.sum(axis=1, keepdims=True)
+        n = len(self.members)
+        return CandidateScores(punch / n, kind / n)
 
 
 @lru_cache(maxsize=1)

@@ -26,8 +26,6 @@ MIN_SEPARATION_S = 0.18
 MIN_ACTIVITY = 0.15
 MIN_PROMINENCE = 0.12
 REST_PERCENTILE = 20
-import os
-APEX_AT_STOP = os.environ.get("APEX", "stop") == "stop"
 
 
 @dataclass(frozen=True)
@@ -71,12 +69,15 @@ def find_candidates(body: BodySeries) -> list[Candidate]:
     distance = max(round(MIN_SEPARATION_S * body.fps), 1)
     for hand, arm in body.arms.items():
         act = activity_signal(arm, body.fps)
-        peaks, props = find_peaks(act, height=MIN_ACTIVITY, prominence=MIN_PROMINENCE, distance=distance)
+        # Zero padding lets a punch still extending when the clip starts or ends be a peak.
+        padded = np.r_[0.0, act, 0.0]
+        peaks, props = find_peaks(padded, height=MIN_ACTIVITY, prominence=MIN_PROMINENCE, distance=distance)
         speed = wrist_speed(arm, body.fps)
         taken: list[int] = []
-        for p, left, right in zip(peaks, props["left_bases"], props["right_bases"], strict=True):
-            start, end = _bounds(act, int(p), int(left), int(right))
-            apex = _impact(speed, int(p), start, end) if APEX_AT_STOP else int(p)
+        last = len(act) - 1
+        for p, left, right in zip(peaks - 1, props["left_bases"] - 1, props["right_bases"] - 1, strict=True):
+            start, end = _bounds(act, int(p), int(np.clip(left, 0, last)), int(np.clip(right, 0, last)))
+            apex = _impact(speed, int(p), start, end)
             if any(abs(apex - q) < distance for q in taken):
                 continue  # two activity peaks of one movement
             taken.append(apex)

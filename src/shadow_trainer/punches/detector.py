@@ -8,7 +8,12 @@ import numpy as np
 from numpy.typing import NDArray
 
 from shadow_trainer.punches.candidate_features import candidate_features
-from shadow_trainer.punches.candidate_model import KINDS, CandidateModel, CandidateScores, load_candidate_model
+from shadow_trainer.punches.candidate_model import (
+    KINDS,
+    CandidateModel,
+    CandidateScores,
+    load_candidate_model,
+)
 from shadow_trainer.punches.detection import Candidate, find_candidates
 from shadow_trainer.punches.features import BodySeries
 
@@ -42,9 +47,7 @@ def score_candidates(body: BodySeries, model: CandidateModel | None = None) -> l
     return [ScoredCandidate(c, float(scores.punch[i]), scores.kind[i]) for i, c in enumerate(cands)]
 
 
-def accept(
-    body: BodySeries, scored: list[ScoredCandidate], threshold: float
-) -> list[ScoredCandidate]:
+def accept(body: BodySeries, scored: list[ScoredCandidate], threshold: float) -> list[ScoredCandidate]:
     """Candidates at or above ``threshold``, without the second sighting of one fist."""
     kept = sorted((s for s in scored if s.punch >= threshold), key=lambda s: -s.punch)
     out: list[ScoredCandidate] = []

@@ -12,6 +12,7 @@ stance does. A logistic regression without bias (``punch_stance.json``, fitted b
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
@@ -22,6 +23,9 @@ from shadow_trainer.keypoint_names import KEYPOINT_INDEX as K
 from shadow_trainer.punches.features import BodySeries
 
 DEFAULT_STANCE = "orthodox"
+UNKNOWN = "unknown"
+# The regression's probability of its stance must reach this for the stance to be reported.
+MIN_STANCE_CONFIDENCE = 0.75
 WEIGHTS_PATH = Path(__file__).with_name("punch_stance.json")
 FEATURE_NAMES: tuple[str, ...] = (
     "ankle_ahead",
@@ -79,10 +83,26 @@ def stance_score(body: BodySeries) -> float:
     return float(stance_features(body) @ _weights())
 
 
-def detect_stance(body: BodySeries | None) -> str:
+@dataclass(frozen=True)
+class Stance:
+    label: str  # "orthodox", "southpaw" or "unknown" (too little evidence)
+    confidence: float  # probability of the likelier stance, 0.5..1
+    leans: str  # the likelier stance even when ``label`` is "unknown"
+
+
+def estimate_stance(body: BodySeries | None) -> Stance:
+    """The stance and how sure it is; below ``MIN_STANCE_CONFIDENCE`` the label is "unknown"."""
     if body is None:
-        return DEFAULT_STANCE
-    return "southpaw" if stance_score(body) < 0 else "orthodox"
+        return Stance(UNKNOWN, 0.5, DEFAULT_STANCE)
+    score = stance_score(body)
+    confidence = float(1.0 / (1.0 + np.exp(-abs(score))))
+    leans = "southpaw" if score < 0 else "orthodox"
+    return Stance(leans if confidence >= MIN_STANCE_CONFIDENCE else UNKNOWN, round(confidence, 3), leans)
+
+
+def detect_stance(body: BodySeries | None) -> str:
+    """The likelier stance, whatever the evidence (for lead/rear when nothing better is known)."""
+    return estimate_stance(body).leans
 
 
 def _nanmean(values: NDArray[np.float64]) -> float:

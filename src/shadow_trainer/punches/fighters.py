@@ -1,0 +1,108 @@
+"""Who in the video boxes, and which of them is the main fighter.
+
+Every track seen long enough is analysed: its punches (``detector``), its stance, how much of the
+time it holds a guard (both wrists up between the chin and the chest) and how prominent it is
+(size × closeness to the centre, summed over frames). A track boxes when it punches with a guard,
+or punches often enough that the guard does not matter (bare-hand drills); people walking,
+talking or holding pads do not. The main fighter, whose stance is the clip's, is the most
+prominent of those who box: the person a coach filming would want analysed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from shadow_trainer.keypoint_names import KEYPOINT_INDEX as K
+from shadow_trainer.punches.candidate_model import CandidateModel
+from shadow_trainer.punches.detector import ScoredCandidate, detect_punches
+from shadow_trainer.punches.features import BodySeries, body_series
+from shadow_trainer.punches.stance import Stance, estimate_stance
+from shadow_trainer.track_series import Track, TrackSeries
+
+# Keypoints below this confidence are treated as missing (pose models emit junk there).
+MIN_CONFIDENCE = 0.3
+# Tracks seen for less than this are not analysed (a passer-by, a detector glitch).
+MIN_TRACK_S = 0.5
+# Boxing evidence: punches with a guard held at least this share of the time, or this many punches.
+MIN_GUARD_SHARE = 0.2
+MIN_PUNCHES_WITHOUT_GUARD = 3
+# A wrist is "up" between this far above the nose and this far below the shoulders (torso lengths).
+GUARD_ABOVE_NOSE = 0.5
+GUARD_BELOW_SHOULDERS = 0.45
+
+
+@dataclass(frozen=True)
+class FighterAnalysis:
+    track_id: int
+    body: BodySeries
+    punches: list[ScoredCandidate]
+    stance: Stance
+    seen: float  # share of the video's frames with this person detected
+    guard_share: float  # share of those frames with both hands up
+    prominence: float
+
+    @property
+    def boxes(self) -> bool:
+        if len(self.punches) >= MIN_PUNCHES_WITHOUT_GUARD:
+            return True
+        return bool(self.punches) and self.guard_share >= MIN_GUARD_SHARE
+
+
+def track_body(track: Track, series: TrackSeries) -> BodySeries | None:
+    """The kinematics of a track seen long enough, or None."""
+    if track.frames_seen < MIN_TRACK_S * series.fps:
+        return None
+    points = track.points(series.frame_count)
+    xy = np.where((points[..., 2] >= MIN_CONFIDENCE)[..., None], points[..., :2], np.nan)
+    return body_series(xy, series.fps)
+
+
+def analyse_track(track: Track, series: TrackSeries, model: CandidateModel) -> FighterAnalysis | None:
+    body = track_body(track, series)
+    if body is None:
+        return None
+    return FighterAnalysis(
+        track_id=track.track_id,
+        body=body,
+        punches=detect_punches(body, model),
+        stance=estimate_stance(body),
+        seen=track.frames_seen / max(series.frame_count, 1),
+        guard_share=guard_share(body),
+        prominence=prominence(track, series.width, series.height),
+    )
+
+
+def guard_share(body: BodySeries) -> float:
+    """Share of the frames where the person is seen with both wrists up in front of the upper body."""
+    pts = body.points
+    seen = np.isfinite(pts[:, K["left_shoulder"], 0]) & np.isfinite(pts[:, K["right_shoulder"], 0])
+    if not seen.any():
+        return 0.0
+    shoulders_y = (pts[:, K["left_shoulder"], 1] + pts[:, K["right_shoulder"], 1]) / 2
+    nose_y = np.where(np.isfinite(pts[:, K["nose"], 1]), pts[:, K["nose"], 1], shoulders_y - 0.3 * body.scale)
+    up = np.ones(len(pts), dtype=bool)
+    for side in ("left", "right"):
+        wy = pts[:, K[f"{side}_wrist"], 1]
+        with np.errstate(invalid="ignore"):
+            up &= (wy >= nose_y - GUARD_ABOVE_NOSE * body.scale) & (
+                wy <= shoulders_y + GUARD_BELOW_SHOULDERS * body.scale
+            )
+    return float(up[seen].mean())
+
+
+def prominence(track: Track, width: int, height: int) -> float:
+    """Sum over frames of sqrt(box area share) × closeness of the box centre to the frame centre."""
+    boxes = track.boxes[np.isfinite(track.boxes[:, 0])]
+    if not len(boxes):
+        return 0.0
+    area = np.clip(boxes[:, 2] - boxes[:, 0], 0, None) * np.clip(boxes[:, 3] - boxes[:, 1], 0, None)
+    off = np.hypot(
+        (boxes[:, 0] + boxes[:, 2]) / (2 * width) - 0.5, (boxes[:, 1] + boxes[:, 3]) / (2 * height) - 0.5
+    )
+    return float((np.sqrt(area / (width * height)) * (1.0 - 0.8 * np.clip(off / 0.7071, 0.0, 1.0))).sum())
+
+
+def main_fighter(fighters: list[FighterAnalysis]) -> FighterAnalysis | None:
+    return max(fighters, key=lambda f: (f.prominence, -f.track_id), default=None)
