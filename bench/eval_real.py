@@ -20,32 +20,51 @@ import sys
 import tempfile
 import time
 from collections import defaultdict
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from realbox import LabelledClip, Score, labelled_clips, non_boxing_videos, realbox_dir, score_clip
+from realbox import (
+    MATCH_TOLERANCE_S,
+    LabelledClip,
+    Score,
+    labelled_clips,
+    non_boxing_videos,
+    realbox_dir,
+    score_clip,
+)
 
 from shadow_trainer.pipeline import analyze_video
-from shadow_trainer.punches import classify_keypoints, load_keypoints
+from shadow_trainer.punches import classify_keypoints, load_keypoints, summarize_punches
 
 COLUMNS = ("clip", "labels", "pred", "TP", "prec", "rec_A", "F1_A", "rec", "type", "jab/x", "hand", "stance")
 
 
-def run_clip(video: Path, model: str, cache: Path | None) -> tuple[dict[str, Any], dict[str, Any], float]:
-    """(punches.json, summary-like facts, seconds of video) for one video."""
+@dataclass(frozen=True)
+class ClipRun:
+    punches: dict[str, Any]  # punches.json
+    keypoints: dict[str, Any]  # keypoints.json
+    boxer_found: bool
+    seconds: float
+
+
+def run_clip(video: Path, model: str, cache: Path | None) -> ClipRun:
+    """One video through the pipeline (or its cached keypoints.json through the punch stage)."""
     cached = cache / model / f"{video.name}.keypoints.json" if cache else None
     if cached is not None and cached.is_file():
         doc = load_keypoints(cached)
         punches = classify_keypoints(doc)
-        return punches, _facts(punches), doc["frame_count"] / doc["fps"]
+        found = summarize_punches(punches, duration_s=0.0)["boxer_found"]
+        return ClipRun(punches, doc, found, doc["frame_count"] / doc["fps"])
     with tempfile.TemporaryDirectory(prefix="eval-real-") as tmp:
         result = analyze_video(video, Path(tmp) / "out", model=model, device="cpu")
         out = result.outputs
         punches = json.loads(out["punches.json"].read_text(encoding="utf-8"))
+        doc = load_keypoints(out["keypoints.json"])
         if cached is not None:
             cached.parent.mkdir(parents=True, exist_ok=True)
             cached.write_bytes(out["keypoints.json"].read_bytes())
-        return punches, _facts(punches, result.summary), result.video.duration
+        return ClipRun(punches, doc, bool(result.summary["boxer_found"]), result.video.duration)
 
 
 def cached_keypoints(video: Path, model: str, cache: Path) -> dict[str, Any]:
@@ -54,11 +73,6 @@ def cached_keypoints(video: Path, model: str, cache: Path) -> dict[str, Any]:
     if not path.is_file():
         run_clip(video, model, cache)
     return load_keypoints(path)
-
-
-def _facts(punches: dict[str, Any], summary: dict[str, Any] | None = None) -> dict[str, Any]:
-    found = bool(punches.get("fighters")) if summary is None else summary.get("boxer_found")
-    return {"stance": punches.get("stance"), "boxer_found": found}
 
 
 def _cells(name: str, s: Score, stance: str) -> list[str]:
@@ -89,11 +103,13 @@ def evaluate_clips(clips: list[LabelledClip], model: str, cache: Path | None) ->
     groups: dict[str, Score] = defaultdict(Score)
     total = Score()
     _print_row(list(COLUMNS))
+    short = ShortClips()
     for clip in clips:
-        punches, facts, _ = run_clip(clip.video, model, cache)
-        score = score_clip(clip, punches)
+        run = run_clip(clip.video, model, cache)
+        score = score_clip(clip, run.punches)
+        short.add(clip, run.keypoints)
         truth = next((f["stance"] for f in clip.labels["fighters"] if f["id"] == "A"), "?")
-        _print_row(_cells(clip.name, score, f"{facts['stance']}/{truth}"))
+        _print_row(_cells(clip.name, score, f"{run.punches['stance']}/{truth}"))
         total.add(score)
         groups[f"view={clip.labels['view']}"].add(score)
         groups[f"framing={clip.labels['framing']}"].add(score)
@@ -104,7 +120,53 @@ def evaluate_clips(clips: list[LabelledClip], model: str, cache: Path | None) ->
     _print_row(_cells(f"OVERALL ({len(clips)} clips)", total, stance))
     if total.on_other:
         print(f"predictions on labelled non-punch strikes (counted as false): {total.on_other}")
+    short.report()
     return total
+
+
+class ShortClips:
+    """Each sure punch cut out as a clip of its own (1.5 s of keypoints, the punch 0.4 s from its
+    start or its end): is it still found? A detector that needs seconds of context fails here."""
+
+    LENGTH_S = 1.5
+    MARGIN_S = 0.4
+
+    def __init__(self) -> None:
+        self.tried = {"start": 0, "end": 0}
+        self.found = {"start": 0, "end": 0}
+
+    def add(self, clip: LabelledClip, doc: dict[str, Any]) -> None:
+        fps = float(doc["fps"])
+        for punch in clip.punches:
+            if not punch.get("sure", True):
+                continue
+            for where, before in (("start", self.MARGIN_S), ("end", self.LENGTH_S - self.MARGIN_S)):
+                first = punch["frame"] - round(before * fps)
+                count = round(self.LENGTH_S * fps)
+                if first < 0 or first + count > doc["frame_count"]:
+                    continue
+                result = classify_keypoints(_cut(doc, first, count))
+                self.tried[where] += 1
+                self.found[where] += any(
+                    abs(p["frame"] - (punch["frame"] - first)) <= MATCH_TOLERANCE_S * fps
+                    for p in result["punches"]
+                )
+
+    def report(self) -> None:
+        cells = [
+            f"{self.found[w]}/{self.tried[w]} = {self.found[w] / self.tried[w]:.2f}" if self.tried[w] else "-"
+            for w in ("start", "end")
+        ]
+        where = f"short clips ({self.LENGTH_S} s, punch {self.MARGIN_S} s from the start | end)"
+        print(f"{where}: {cells[0]} | {cells[1]}")
+
+
+def _cut(doc: dict[str, Any], first: int, count: int) -> dict[str, Any]:
+    frames = [
+        {**f, "index": f["index"] - first, "t": round(max(f["t"] - doc["frames"][first]["t"], 0.0), 6)}
+        for f in doc["frames"][first : first + count]
+    ]
+    return {**doc, "frame_count": len(frames), "frames": frames}
 
 
 def evaluate_negatives(videos: list[Path], model: str, cache: Path | None) -> None:
@@ -112,12 +174,12 @@ def evaluate_negatives(videos: list[Path], model: str, cache: Path | None) -> No
     print(f"{'non-boxing footage':<44}{'minutes':>8}{'punches':>8}{'per min':>8}{'stance':>10}{'boxer':>8}")
     punches_total, minutes_total = 0, 0.0
     for video in videos:
-        punches, facts, seconds = run_clip(video, model, cache)
-        n, minutes = len(punches["punches"]), seconds / 60
+        run = run_clip(video, model, cache)
+        n, minutes = len(run.punches["punches"]), run.seconds / 60
         punches_total, minutes_total = punches_total + n, minutes_total + minutes
         print(
-            f"{video.name:<44}{minutes:>8.2f}{n:>8}{n / minutes:>8.2f}{facts['stance']!s:>10}"
-            f"{facts['boxer_found']!s:>8}"
+            f"{video.name:<44}{minutes:>8.2f}{n:>8}{n / minutes:>8.2f}{run.punches['stance']!s:>10}"
+            f"{run.boxer_found!s:>8}"
         )
     if minutes_total:
         rate = punches_total / minutes_total

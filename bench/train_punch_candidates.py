@@ -177,8 +177,15 @@ def _network(
 
 
 def train(
-    clips: list[Examples], *, epochs: int, hidden: int, members: int, threshold: float = 0.5
+    clips: list[Examples],
+    *,
+    epochs: int,
+    hidden: int,
+    members: int,
+    threshold: float = 0.5,
+    ignored: frozenset[str] = frozenset(),
 ) -> CandidateModel:
+    """``ignored`` features get a huge scale, so the networks see a constant there (for ablations)."""
     x = np.concatenate([c.x for c in clips])
     y = np.concatenate([c.y for c in clips])
     kind = np.concatenate([c.kind for c in clips])
@@ -186,6 +193,8 @@ def train(
     keep = y != IGNORE
     x, y, kind, w = x[keep], y[keep], kind[keep], w[keep]
     mean, std = x.mean(0), x.std(0) + 1e-6
+    for name in ignored:
+        mean[FEATURE_NAMES.index(name)], std[FEATURE_NAMES.index(name)] = 0.0, 1e9
     z = (x - mean) / std
     params: dict[str, Any] = {
         "features": list(FEATURE_NAMES),
@@ -255,8 +264,9 @@ def main() -> None:
         s = real_score(real, {g: m.with_threshold(thr) for g, m in folds.items()})
         so = real_score(real, {g: sim_only.with_threshold(thr) for g in groups})
         print(
-            f"  threshold {thr:.2f}: P {s.precision:.3f} R {s.recall:.3f} F1 {s.f1:.3f} type {s.type_accuracy:.3f} "
-            f"jab/x {s.jab_cross_accuracy:.3f} | P {so.precision:.3f} R {so.recall:.3f} F1 {so.f1:.3f}"
+            f"  threshold {thr:.2f}: P {s.precision:.3f} R {s.recall:.3f} F1 {s.f1:.3f} "
+            f"type {s.type_accuracy:.3f} jab/x {s.jab_cross_accuracy:.3f} | "
+            f"P {so.precision:.3f} R {so.recall:.3f} F1 {so.f1:.3f}"
         )
         best = max(best, (s.f1, thr))
     threshold = best[1]

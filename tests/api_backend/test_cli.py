@@ -58,7 +58,8 @@ def test_classify_prints_punches_json(tmp_path: Path) -> None:
     result = cli("classify", str(path))
     assert result.returncode == 0, result.stderr
     document = json.loads(result.stdout)
-    assert document["stance"] in {"orthodox", "southpaw"}
+    assert document["stance"] in {"orthodox", "southpaw", "unknown"}
+    assert document["main_track_id"] == 1 and document["fighters"][0]["track_id"] == 1
     assert len(document["punches"]) >= 1
     assert {"t", "frame", "t_start", "t_end", "hand", "side", "type", "confidence", "peak_speed"} <= set(
         document["punches"][0]

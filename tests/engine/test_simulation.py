@@ -26,7 +26,8 @@ def test_clip_is_a_valid_keypoints_document_with_labels_inside_the_clip() -> Non
     doc = validate_keypoints(clip.keypoints)
     assert doc["frame_count"] == len(doc["frames"]) == 150
     assert max(len(f["people"]) for f in doc["frames"]) == 2
-    punches = clip.labels["punches"]
+    assert [f["track_id"] for f in clip.labels["fighters"]] == [1, 2]  # the second person boxes too
+    punches = [p for p in clip.labels["punches"] if p["track_id"] == 1]
     assert punches, "a 6 s clip with punches enabled has punches"
     assert all(0 < p["t"] < 6.0 for p in punches)
     assert {p["type"] for p in punches} <= {"jab", "cross", "hook", "uppercut"}
@@ -79,3 +80,56 @@ def test_write_dataset(tmp_path: Path) -> None:
         load_keypoints(f)
         labels = json.loads(f.with_name(f.name.replace("keypoints", "labels")).read_text())
         assert labels["stance"] in ("orthodox", "southpaw")
+
+
+def test_wide_variety_is_deterministic_valid_and_varied() -> None:
+    clips = [simulate_clip(seed, variety="wide") for seed in range(300, 330)]
+    assert simulate_clip(300, variety="wide").keypoints == clips[0].keypoints
+    for clip in clips:
+        validate_keypoints(clip.keypoints)
+        assert all(0 < p["t"] < clip.labels["duration"] for p in clip.labels["punches"])
+    varieties = [c.labels["conditions"]["variety"] for c in clips]
+    assert {v["framing"] for v in varieties} == {"full_body", "upper_body", "head_cut"}
+    assert any(v["opponent"] for v in varieties) and any(v["resolution"] for v in varieties)
+    assert len({c.keypoints["fps"] for c in clips}) >= 5
+    sizes = {(c.keypoints["width"], c.keypoints["height"]) for c in clips}
+    assert (160, 120) in sizes or (320, 240) in sizes
+
+
+def test_classic_clips_do_not_change_with_the_variety_machinery() -> None:
+    plain = simulate_clip(21)
+    assert plain.keypoints == simulate_clip(21, variety="classic").keypoints
+    assert plain.labels["conditions"]["variety"] == {"wide": False}
+
+
+def test_upper_body_framing_loses_the_legs() -> None:
+    seeds = [
+        s
+        for s in range(300, 360)
+        if simulate_clip(s, variety="wide").labels["conditions"]["variety"]["framing"] == "upper_body"
+    ]
+    clip = simulate_clip(seeds[0], variety="wide")
+    kp = np.array(
+        [p["keypoints"] for f in clip.keypoints["frames"] for p in f["people"] if p["track_id"] == 1]
+    )
+    assert (kp[:, K["left_ankle"], 2] < 0.3).mean() > 0.9  # out of the picture: low confidence
+    assert (kp[:, K["left_shoulder"], 2] >= 0.3).mean() > 0.8
+
+
+def test_an_opponent_faces_the_boxer_and_is_labelled() -> None:
+    seed = next(
+        s
+        for s in range(300, 400)
+        if simulate_clip(s, variety="wide").labels["conditions"]["variety"]["opponent"]
+    )
+    clip = simulate_clip(seed, variety="wide")
+    assert {1, 2} <= {p["track_id"] for p in clip.labels["punches"]}
+    frame = next(f for f in clip.keypoints["frames"] if {p["track_id"] for p in f["people"]} >= {1, 2})
+    noses = {
+        p["track_id"]: p["keypoints"][K["nose"]][0] - (p["bbox"][0] + p["bbox"][2]) / 2
+        for p in frame["people"]
+    }
+    centres = {p["track_id"]: (p["bbox"][0] + p["bbox"][2]) / 2 for p in frame["people"]}
+    # Side-on, each fighter's nose points toward the other fighter.
+    towards = np.sign(centres[2] - centres[1])
+    assert np.sign(noses[1]) == towards and np.sign(noses[2]) == -towards

@@ -158,4 +158,4 @@ def punch_job(embedded_stack: ServiceStack, real_clip: Path) -> dict[str, Any]:
     with httpx.Client(base_url=embedded_stack.base_url) as client:
         served = client.get(f"/api/v1/jobs/{job['id']}/outputs/punches.json").json()
     assert served == punches_doc, "the stack does not serve outputs from the folder the test wrote"
-    return {**job, "punches": punches_doc["punches"]}
+    return {**job, "punches": punches_doc["punches"], "summary": punch_summary}

@@ -108,7 +108,9 @@ def test_upload_progress_live_list_and_result_page(
     assert state["readyState"] >= 2 and state["currentTime"] > 0.3, state
     assert (state["width"], state["height"]) == (768, 576), state
     expect(page.locator("#timeline svg")).to_be_visible()
-    expect(page.locator("#stat-total")).to_have_text("0")  # people walking: no punches
+    expect(page.locator("#stat-total")).to_have_text("0")  # people walking: no punches...
+    expect(page.locator("#no-boxer")).to_contain_text("No boxer was found")  # ...and the page says why
+    expect(page.locator("#stat-stance")).to_have_text("Unknown")
     links = page.locator(".downloads a[data-output]")
     expect(links).to_have_count(4)
     web.screenshot("04-result-no-punches")
@@ -126,7 +128,10 @@ def test_timeline_renders_and_a_punch_click_seeks_the_video(web: WebPage, punch_
         expected = sum(1 for p in punches if p["hand"] == hand)
         expect(page.locator(f"#timeline g.punch[data-hand='{hand}']")).to_have_count(expected)
     expect(page.locator("#stat-total")).to_have_text(str(len(punches)))
-    expect(page.locator("#stat-stance")).to_have_text("Orthodox")
+    stance = punch_job["summary"]["stance"]
+    expected_stance = "Unknown" if stance == "unknown" else f"{stance.capitalize()} ("
+    expect(page.locator("#stat-stance")).to_contain_text(expected_stance)
+    expect(page.locator("#no-boxer")).to_have_count(0)
     wait_until_playing(page)
     page.evaluate("document.querySelector('#annotated-video').pause()")
 

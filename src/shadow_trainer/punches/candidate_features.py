@@ -23,29 +23,20 @@ FEATURE_NAMES: tuple[str, ...] = (
     "activity",  # peak of the detection signal
     "prominence",  # how far the signal stands above its surroundings
     "extension",  # pseudo-3D shoulder-wrist distance / arm length at the apex (1 = straight)
-    "extension_rise",  # extension at the apex minus its lowest in the 0.6 s before
-    "extension_fall",  # extension at the apex minus its lowest until 0.6 s after the end
     "reach_2d",  # image-plane shoulder-wrist distance / arm length at the apex
-    "reach_2d_rise",
+    "reach_2d_rise",  # reach_2d at the apex minus its lowest in the 0.6 s before
     "elbow_cos",  # pseudo-3D elbow cosine at the apex (-1 = straight)
-    "elbow_cos_change",  # apex minus start
     "wrist_height",  # wrist under its shoulder at the apex, arm lengths
     "elbow_height",
     "wrist_rise",  # upward wrist travel start -> apex, arm lengths
     "wrist_forward",  # image-x travel start -> apex along the facing direction
     "wrist_across",  # travel toward the other shoulder along the shoulder line
-    "depth_travel",  # out-of-plane travel start -> apex
-    "travel",  # image-plane wrist travel start -> apex
     "forearm_vertical",  # |forearm dy| / forearm length at the apex
     "peak_speed",  # highest pseudo-3D wrist speed start -> apex, arm lengths per second
     "return_speed",  # highest speed apex -> end
     "rise_time",  # start -> apex, seconds
     "fall_time",  # apex -> end, seconds
-    "guard_height",  # wrist under the nose before the movement, torso lengths
-    "other_guard_height",
-    "other_activity",  # the other arm's extension change over the same span
     "body_speed",  # neck speed over the span, torso lengths per second
-    "wrist_seen",  # share of frames start..end with a measured wrist
     "frontal",  # how square the shoulders look to the camera, 0..1
     "facing",  # |nose - neck| along x, torso lengths: how much the head is seen in profile
 )
@@ -82,29 +73,20 @@ def candidate_features(body: BodySeries, cand: Candidate) -> FloatArray:
         cand.activity[p]
         - max(float(np.nanmin(cand.activity[s : p + 1])), float(np.nanmin(cand.activity[p : e + 1]))),
         arm.extension[p],
-        arm.extension[p] - _low(arm.extension, before, p),
-        arm.extension[p] - _low(arm.extension, p, min(e + round(BEFORE_S * fps), len(reach2d) - 1)),
         reach2d[p],
         reach2d[p] - _low(reach2d, before, p),
         arm.elbow_cos[p],
-        arm.elbow_cos[p] - arm.elbow_cos[s],
         (arm.wrist[p, 1] - arm.shoulder[p, 1]) / length,
         (arm.elbow[p, 1] - arm.shoulder[p, 1]) / length,
         -travel[1] / length,
         facing * travel[0] / length,
         float(travel @ across) / length,
-        (arm.reach[p, 2] - arm.reach[s, 2]) / length,
-        float(np.linalg.norm(travel)) / length,
         abs(fore[1]) / max(length * 0.47, 1e-6),
         _speed(arm, fps, s, p) / length,
         _speed(arm, fps, p, e) / length,
         (p - s) / fps,
         (e - p) / fps,
-        _guard_height(body, arm, before, s),
-        _guard_height(body, other, before, s),
-        float(np.nanmax(other.extension[s : e + 1]) - np.nanmin(other.extension[s : e + 1])),
         _body_speed(body, s, e),
-        float(np.isfinite(arm.wrist[s : e + 1, 0]).mean()),
         _frontal(body, p),
         abs(_facing(body, before, e)),
     )
@@ -139,16 +121,6 @@ def _facing(body: BodySeries, lo: int, hi: int) -> float:
 
 def _facing_sign(body: BodySeries, lo: int, hi: int) -> float:
     return 1.0 if _facing(body, lo, hi) >= 0 else -1.0
-
-
-def _guard_height(body: BodySeries, arm: ArmSeries, lo: int, hi: int) -> float:
-    """Wrist under the nose before the movement, torso lengths (boxers keep their hands up)."""
-    pts = body.points[lo : hi + 1]
-    neck = (pts[:, K["left_shoulder"]] + pts[:, K["right_shoulder"]]) / 2
-    nose = (pts[:, K["nose"]] - neck) / body.scale[lo : hi + 1, None]
-    values = arm.wrist[lo : hi + 1, 1] - nose[:, 1]
-    values = values[np.isfinite(values)]
-    return float(np.median(values)) if values.size else 0.0
 
 
 def _body_speed(body: BodySeries, lo: int, hi: int) -> float:

@@ -25,7 +25,7 @@ from shadow_trainer.punches.features import BodySeries
 DEFAULT_STANCE = "orthodox"
 UNKNOWN = "unknown"
 # The regression's probability of its stance must reach this for the stance to be reported.
-MIN_STANCE_CONFIDENCE = 0.75
+MIN_STANCE_CONFIDENCE = 0.6
 WEIGHTS_PATH = Path(__file__).with_name("punch_stance.json")
 FEATURE_NAMES: tuple[str, ...] = (
     "ankle_ahead",

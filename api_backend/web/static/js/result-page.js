@@ -96,6 +96,36 @@ function stat(label, value, id) {
   return h("div", { class: "stat" }, h("dt", {}, label), h("dd", { id }, value));
 }
 
+function stanceText(stance, confidence) {
+  if (!stance || stance === "unknown") return "Unknown";
+  return typeof confidence === "number" ? `${capitalise(stance)} (${Math.round(confidence * 100)}%)` : capitalise(stance);
+}
+
+/** One row per fighter (sparring, pads): who, stance, punches, how much of the video they are in. */
+function fighterTable(fighters, mainTrack) {
+  return h(
+    "table",
+    { class: "type-table", id: "fighters-table" },
+    h("caption", {}, "Fighters"),
+    h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "Fighter"), h("th", { scope: "col" }, "Stance"), h("th", { scope: "col" }, "Punches"), h("th", { scope: "col" }, "Per minute"), h("th", { scope: "col" }, "In view"))),
+    h(
+      "tbody",
+      {},
+      ...fighters.map((f) =>
+        h(
+          "tr",
+          { dataset: { track: String(f.track_id) } },
+          h("th", { scope: "row" }, `#${f.track_id}${f.track_id === mainTrack ? " (main)" : ""}`),
+          h("td", {}, stanceText(f.stance, f.stance_confidence)),
+          h("td", {}, String(f.total_punches)),
+          h("td", {}, (f.punches_per_minute ?? 0).toFixed(1)),
+          h("td", {}, `${Math.round((f.seen ?? 0) * 100)}%`),
+        ),
+      ),
+    ),
+  );
+}
+
 function renderSummary(summary, punchesDoc, job) {
   const total = summary.total_punches ?? punchesDoc.punches.length;
   const duration = summary.duration ?? (job.video ? job.video.duration : 0);
@@ -104,17 +134,27 @@ function renderSummary(summary, punchesDoc, job) {
   const stance = summary.stance || punchesDoc.stance;
   const largest = Math.max(1, ...PUNCH_TYPES.map((type) => byType[type] || 0));
   const model = [summary.model || job.model, summary.runtime, summary.device].filter(Boolean).join(" · ");
+  const fighters = summary.fighters || [];
   return h(
     "div",
     { class: "summary" },
+    summary.boxer_found === false
+      ? h(
+          "p",
+          { id: "no-boxer", class: "notice", role: "note" },
+          "No boxer was found in this video: nobody in view holds a guard or throws punches, so there are no punches and no stance.",
+        )
+      : "",
     h(
       "dl",
       { class: "stats" },
       stat("Punches", String(total), "stat-total"),
       stat("Per minute", (summary.punches_per_minute ?? 0).toFixed(1), "stat-per-minute"),
-      stat("Stance", stance ? capitalise(stance) : "Unknown", "stat-stance"),
+      stat("Stance", stanceText(stance, summary.stance_confidence), "stat-stance"),
       stat("Duration", formatDuration(duration), "stat-duration"),
+      stat("Fighters", String(fighters.length), "stat-fighters"),
     ),
+    fighters.length > 1 ? fighterTable(fighters, summary.main_track_id) : "",
     h(
       "table",
       { class: "type-table" },
