@@ -44,7 +44,8 @@ VALIDATION_SEED = 7
 KIND_OF = {"jab": 0, "cross": 0, "straight": 0, "hook": 1, "uppercut": 2}
 SIM_TOLERANCE_S = 0.15
 REAL_TOLERANCE_S = 0.25
-REAL_WEIGHT = 4.0  # a real candidate counts as much as this many simulated ones
+REAL_WEIGHT = 1.0  # a real candidate counts as much as a simulated one (more overfits the sources)
+NEGATIVE_WEIGHT = 4.0  # real non-boxing footage is scarce: each of its candidates counts more
 IGNORE = -1  # candidate target: left out of the punch loss
 THRESHOLDS = (0.3, 0.4, 0.5, 0.6, 0.7)
 
@@ -125,7 +126,7 @@ def real_examples(clip: LabelledClip, cache: Path, model: str) -> Examples:
 
 def negative_examples(video: Path, cache: Path, model: str) -> Examples:
     series = from_keypoints(cached_keypoints(video, model, cache))
-    return examples(video.name, "negatives", series, REAL_WEIGHT, {"punches": []})
+    return examples(video.name, "negatives", series, NEGATIVE_WEIGHT, {"punches": []})
 
 
 def _near_any(truth: list[int], frames: list[int], tolerance: float) -> np.ndarray:

@@ -21,10 +21,10 @@ FloatArray = NDArray[np.float64]
 # The guard spot is the arm's median pose over this window: punches are short, so it ignores them.
 GUARD_WINDOW_S = 2.0
 # Two extensions of the same arm closer than this are one punch (a double jab needs ~0.3 s).
-MIN_SEPARATION_S = 0.18
+MIN_SEPARATION_S = 0.15
 # Candidates below this activity are not even considered (keeps idle hands cheap).
-MIN_ACTIVITY = 0.15
-MIN_PROMINENCE = 0.12
+MIN_ACTIVITY = 0.08
+MIN_PROMINENCE = 0.06
 REST_PERCENTILE = 20
 
 

@@ -18,6 +18,8 @@ from shadow_trainer.track_series import TrackSeries, from_keypoints
 # Two fighters' punches this close in time with wrists this close (torso lengths) are one fist.
 SAME_MOMENT_S = 0.15
 SAME_FIST_TORSOS = 0.6
+# Stance evidence below this is no better than a coin toss for telling the lead hand.
+COIN_TOSS = 0.55
 
 
 def classify_keypoints(doc: dict[str, Any], *, track_id: int | None = None) -> dict[str, Any]:
@@ -83,12 +85,12 @@ def _fighter(f: FighterAnalysis) -> dict[str, Any]:
 
 
 def lead_hand(f: FighterAnalysis) -> str:
-    """The lead hand: from the stance when it is known, else the hand that throws more straights
-    (the jab is the most thrown punch), else the stance's better guess."""
-    if f.stance.label == UNKNOWN:
+    """The lead hand: the stance's better guess, unless it is a coin toss and one hand clearly throws
+    more straights (the jab is the most thrown punch; a clip of a single straight is a jab)."""
+    if f.stance.confidence < COIN_TOSS:
         straights = [p.candidate.hand for p in f.punches if p.kind == "straight"]
         left, right = straights.count("left"), straights.count("right")
-        if left != right:
+        if max(left, right) >= 2 * min(left, right) + 1:
             return "left" if left > right else "right"
     return "left" if f.stance.leans == "orthodox" else "right"
 

@@ -26,6 +26,9 @@ FloatArray = NDArray[np.float64]
 VIEWS: dict[str, tuple[float, float]] = {"front": (0, 20), "three_quarter": (20, 60), "side": (60, 95)}
 NOISE: dict[str, float] = {"low": 0.003, "medium": 0.007, "high": 0.013}  # jitter / person height
 FPS_CHOICES = (24.0, 25.0, 30.0, 50.0, 60.0)
+# A person is in the picture with this many keypoints at this confidence (wide clips).
+MIN_SEEN_KEYPOINTS = 5
+MIN_SEEN_CONFIDENCE = 0.3
 # Keypoints swapped by a mirror: every left_* with its right_*.
 MIRROR_ORDER = [
     K[n.replace("left_", "right_") if n.startswith("left_") else n.replace("right_", "left_")]
@@ -103,8 +106,14 @@ def simulate_clip(
         bystander = _bystander(rng, cond, camera, centre)
         fighters.append(bystander)
         people.append(_observe_3d(bystander[0], camera, lens, cond, rng))
-    doc = _document(people, lens.width, lens.height, cond, rng)
-    labels = _labels(fighters, cond)
+    # Wide clips leave out people the picture does not show, and punches nobody could see.
+    visible = (
+        [(conf >= MIN_SEEN_CONFIDENCE).sum(axis=1) >= MIN_SEEN_KEYPOINTS for _, conf in people]
+        if var.wide
+        else None
+    )
+    doc = _document(people, lens.width, lens.height, cond, rng, visible)
+    labels = _labels(fighters, cond, people if var.wide else None)
     labels["conditions"] = {**asdict(cond), "yaw_deg": round(float(yaw), 1), "variety": _describe(var)}
     return SimulatedClip(doc, labels)
 
@@ -174,7 +183,7 @@ class Lens:
         if var.framing == "upper_body":  # the picture ends around the waist or the thighs
             zoom, target_y = rng.uniform(1.05, 1.6) * camera.height / max(person, 1.0), rng.uniform(0.3, 0.45)
         elif var.framing == "head_cut":
-            zoom, target_y = rng.uniform(0.9, 1.3) * camera.height / max(person, 1.0), rng.uniform(0.0, 0.12)
+            zoom, target_y = rng.uniform(0.9, 1.3) * camera.height / max(person, 1.0), rng.uniform(0.1, 0.25)
         zoom = max(zoom, 1.0)
         target = (
             width / 2 + rng.normal(0, 0.08) * width,
@@ -245,6 +254,7 @@ def _document(
     height: int,
     cond: ClipConditions,
     rng: np.random.Generator,
+    visible: list[NDArray[np.bool_]] | None = None,
 ) -> dict[str, Any]:
     frames_total = people[0][0].shape[0]
     lost = _lost_frames(rng, frames_total)
@@ -253,7 +263,11 @@ def _document(
         seen = (
             []
             if lost[i]
-            else [_person(track + 1, xy[i], conf[i], rng) for track, (xy, conf) in enumerate(people)]
+            else [
+                _person(track + 1, xy[i], conf[i], rng)
+                for track, (xy, conf) in enumerate(people)
+                if visible is None or visible[track][i]
+            ]
         )
         rng.shuffle(seen)  # detectors list people in no particular order
         frames.append({"index": i, "t": round(i / cond.fps, 5), "people": seen})
@@ -291,8 +305,13 @@ def _person(track_id: int, xy: FloatArray, conf: FloatArray, rng: np.random.Gene
     }
 
 
-def _labels(fighters: list[tuple[FloatArray, Script, bool]], cond: ClipConditions) -> dict[str, Any]:
-    """Every fighter's punches (track ids follow the order of ``fighters``) and the boxer's stance."""
+def _labels(
+    fighters: list[tuple[FloatArray, Script, bool]],
+    cond: ClipConditions,
+    people: list[tuple[FloatArray, FloatArray]] | None = None,
+) -> dict[str, Any]:
+    """Every fighter's punches (track ids follow the order of ``fighters``) and the boxer's stance.
+    With ``people`` (what the picture shows), a punch counts only when its arm is in the picture."""
     punches = []
     stances = []
     for track, (_, script, lead_is_left) in enumerate(fighters, start=1):
@@ -300,11 +319,14 @@ def _labels(fighters: list[tuple[FloatArray, Script, bool]], cond: ClipCondition
         stances.append({"track_id": track, "stance": "orthodox" if seen_lead_left else "southpaw"})
         for action in script.punches():
             lead = action.role == "lead"
+            hand = "left" if lead == seen_lead_left else "right"
+            if people is not None and not _arm_seen(people[track - 1][1], hand, action.impact, cond.fps):
+                continue
             punches.append(
                 {
                     "t": round(action.impact, 4),
                     "track_id": track,
-                    "hand": "left" if lead == seen_lead_left else "right",
+                    "hand": hand,
                     "side": action.role,
                     "type": punch_type(action.role, action.kind),
                 }
@@ -317,6 +339,12 @@ def _labels(fighters: list[tuple[FloatArray, Script, bool]], cond: ClipCondition
         "fps": cond.fps,
         "punches": punches,
     }
+
+
+def _arm_seen(conf: FloatArray, hand: str, t: float, fps: float) -> bool:
+    frame = min(round(t * fps), len(conf) - 1)
+    joints = [K[f"{hand}_{part}"] for part in ("shoulder", "elbow", "wrist")]
+    return bool((conf[frame, joints] >= MIN_SEEN_CONFIDENCE).all())
 
 
 assert len(MIRROR_ORDER) == NUM_KEYPOINTS
