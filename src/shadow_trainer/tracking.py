@@ -80,8 +80,3 @@ class PersonTracker:
 def tracker_for(fps: float) -> PersonTracker:
     """The engine's tracker for a video at ``fps``: a person may vanish for up to a second."""
     return PersonTracker(max_lost=max(15, round(fps)))
-
-
-def tracker_for(fps: float) -> PersonTracker:
-    """The engine's tracker for a video at ``fps``: a person may vanish for up to a second."""
-    return PersonTracker(max_lost=max(15, round(fps)))
