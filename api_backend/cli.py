@@ -17,15 +17,16 @@ app.add_typer(db_app, name="db")
 keys_app = typer.Typer(help="API keys (AUTH_MODE=api_key).", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+def _alembic_logging() -> None:
+    """Alembic says what it applies on stderr, as its own command line does."""
+    import logging
 
-
-def _alembic_config():  # type: ignore[no-untyped-def]
-    from alembic.config import Config
-
-    config = Config(str(PROJECT_ROOT / "alembic.ini"))
-    config.set_main_option("script_location", str(PROJECT_ROOT / "migrations"))
-    return config
+    logger = logging.getLogger("alembic")
+    if not logger.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(levelname)-5.5s [%(name)s] %(message)s"))
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
 
 
 @db_app.command("upgrade")
@@ -33,12 +34,14 @@ def db_upgrade(revision: Annotated[str, typer.Argument(help="target revision")] 
     """Apply migrations up to REVISION (default: head)."""
     from alembic import command
 
+    from api_backend.db.migrations import alembic_config
     from api_backend.settings import get_settings
 
     settings = get_settings()
     if settings.resolved_database_url.startswith("sqlite"):
         settings.data_dir.mkdir(parents=True, exist_ok=True)
-    command.upgrade(_alembic_config(), revision)
+    _alembic_logging()
+    command.upgrade(alembic_config(), revision)
 
 
 @db_app.command("downgrade")
@@ -46,7 +49,28 @@ def db_downgrade(revision: Annotated[str, typer.Argument(help="target revision, 
     """Revert migrations down to REVISION."""
     from alembic import command
 
-    command.downgrade(_alembic_config(), revision)
+    from api_backend.db.migrations import alembic_config
+
+    _alembic_logging()
+    command.downgrade(alembic_config(), revision)
+
+
+@db_app.command("wait")
+def db_wait(
+    timeout: Annotated[float, typer.Option(help="give up after this many seconds (exit code 1)")] = 900.0,
+) -> None:
+    """Wait until the database schema is at this version's head (for init containers: another
+    process migrates; replicas never race to migrate themselves)."""
+    import logging
+
+    from api_backend.db.migrations import wait_for_head
+    from api_backend.settings import get_settings
+
+    logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
+    if not wait_for_head(get_settings().resolved_database_url, timeout_s=timeout):
+        typer.echo(f"the database did not reach the head revision within {timeout:.0f} s", err=True)
+        raise typer.Exit(1)
+    typer.echo("database schema is at head", err=True)
 
 
 @keys_app.command("create")

@@ -11,7 +11,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import create_engine, inspect
 
-from api_backend.cli import _alembic_config
+from api_backend.db.migrations import alembic_config, current_revisions, head_revisions, wait_for_head
 from api_backend.db.models import Base
 from tests.support.services import postgres_database
 
@@ -23,13 +23,6 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         return
     with postgres_database() as url:
         yield url
-
-
-def alembic_config(url: str):  # type: ignore[no-untyped-def]
-    config = _alembic_config()
-    config.set_main_option("sqlalchemy.url", url)
-    config.attributes["configure_logging"] = False
-    return config
 
 
 def tables(url: str) -> set[str]:
@@ -59,3 +52,20 @@ def test_migrations_match_the_models(database_url: str) -> None:
     finally:
         engine.dispose()
     assert diff == [], f"models and migrations differ; write a migration: {diff}"
+
+
+def test_wait_for_head_sees_the_schema_reach_head(database_url: str) -> None:
+    assert not wait_for_head(database_url, timeout_s=0.0)
+    command.upgrade(alembic_config(database_url), "head")
+    assert current_revisions(database_url) == head_revisions()
+    assert wait_for_head(database_url, timeout_s=0.0)
+
+
+def test_the_top_level_alembic_ini_points_at_the_packaged_scripts(database_url: str) -> None:
+    """Developers running ``alembic`` by hand from the repository get the same migrations."""
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    root = Path(__file__).resolve().parents[2]
+    config = Config(str(root / "alembic.ini"))
+    assert set(ScriptDirectory.from_config(config).get_heads()) == head_revisions()

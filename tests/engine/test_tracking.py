@@ -6,9 +6,9 @@ from pathlib import Path
 
 import numpy as np
 
-from shadow_trainer.punches.fighters import prominence
 from shadow_trainer.pose import PoseEstimator
 from shadow_trainer.pose.preprocess import letterbox_image
+from shadow_trainer.punches.fighters import prominence
 from shadow_trainer.track_series import Track
 from shadow_trainer.tracking import PersonTracker
 

@@ -312,8 +312,8 @@ def _labels(
 ) -> dict[str, Any]:
     """Every fighter's punches (track ids follow the order of ``fighters``) and the boxer's stance.
     With ``people`` (what the picture shows), a punch counts only when its arm is in the picture."""
-    punches = []
-    stances = []
+    punches: list[dict[str, Any]] = []
+    stances: list[dict[str, Any]] = []
     for track, (_, script, lead_is_left) in enumerate(fighters, start=1):
         seen_lead_left = lead_is_left != cond.mirrored
         stances.append({"track_id": track, "stance": "orthodox" if seen_lead_left else "southpaw"})
