@@ -17,6 +17,7 @@ app.add_typer(db_app, name="db")
 keys_app = typer.Typer(help="API keys (AUTH_MODE=api_key).", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
 
+
 def _alembic_logging() -> None:
     """Alembic says what it applies on stderr, as its own command line does."""
     import logging

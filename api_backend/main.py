@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi_offline import FastAPIOffline
 from fastapi.middleware.cors import CORSMiddleware
 from starlette.concurrency import run_in_threadpool
 
@@ -45,7 +46,8 @@ async def lifespan(_: FastAPI) -> AsyncIterator[None]:
 
 def create_app() -> FastAPI:
     settings = get_settings()
-    app = FastAPI(
+    # FastAPIOffline serves Swagger UI's and ReDoc's files itself: /docs and /redoc work offline.
+    app = FastAPIOffline(
         title="Shadow Trainer",
         version="0.1.0",
         description="Upload boxing videos; get pose keypoints, punches, a summary and an annotated video.",
