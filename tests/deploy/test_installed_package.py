@@ -371,3 +371,26 @@ def _run_job(base_url: str, clip: Path) -> dict[str, Any]:
                 return job
             time.sleep(1)
     raise AssertionError(f"job {job_id} did not end in 300 s")
+
+
+def test_serve_runs_from_the_installed_package_in_any_folder(image: Image, tmp_path: Path) -> None:
+    """`pip install` + `shadow-trainer serve` (the embedded default) migrates its SQLite and serves."""
+    env = {**image.env, "DATA_DIR": str(tmp_path / "data"), "WORKER_METRICS_PORT": "0"}
+    env.pop("MODEL_DIR", None)
+    port = free_port()
+    log = (tmp_path / "serve.log").open("ab")
+    process = subprocess.Popen(
+        [str(image.bin / "shadow-trainer"), "serve", "--port", str(port), "--no-worker"],
+        cwd=tmp_path, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+    )  # fmt: skip
+    try:
+        url = f"http://127.0.0.1:{port}"
+        wait_until(lambda: httpx.get(f"{url}/health/ready", timeout=2).status_code == 200, 90, "serve")
+        assert "Shadow Trainer" in httpx.get(url, timeout=10).text
+        assert (tmp_path / "data").is_dir() and list((tmp_path / "data").glob("*.db"))
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(30)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)

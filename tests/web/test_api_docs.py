@@ -9,7 +9,6 @@ from playwright.sync_api import Route, expect
 
 from tests.web.conftest import WebPage
 
-
 # ReDoc's "powered by" footer shows a logo from its CDN; offline it is simply not shown.
 DECORATION = ("https://cdn.redoc.ly/redoc/logo-mini.svg",)
 
