@@ -259,17 +259,23 @@ def main() -> None:
     groups = sorted({c.group for c in real})
     folds = {g: train(sim + negatives + [c for c in real if c.group != g], **fit) for g in groups}
     sim_only = train(sim + negatives, **fit)
-    print("real clips, cross-validated by source | the same with a model that saw no real boxing")
+    print(
+        "real clips, cross-validated by source | the same with a model that saw no real boxing | "
+        "wide simulated validation, model of the first fold"
+    )
+    # The threshold serves real video and any simulator: the best mean of the cross-validated real F1
+    # and the F1 on held-out wide simulated clips.
     best = (-1.0, 0.5)
     for thr in THRESHOLDS:
         s = real_score(real, {g: m.with_threshold(thr) for g, m in folds.items()})
         so = real_score(real, {g: sim_only.with_threshold(thr) for g in groups})
+        sim_f1 = sim_score(sim_val, folds[groups[0]].with_threshold(thr))[2]
         print(
             f"  threshold {thr:.2f}: P {s.precision:.3f} R {s.recall:.3f} F1 {s.f1:.3f} "
             f"type {s.type_accuracy:.3f} jab/x {s.jab_cross_accuracy:.3f} | "
-            f"P {so.precision:.3f} R {so.recall:.3f} F1 {so.f1:.3f}"
+            f"P {so.precision:.3f} R {so.recall:.3f} F1 {so.f1:.3f} | F1 {sim_f1:.3f}"
         )
-        best = max(best, (s.f1, thr))
+        best = max(best, ((s.f1 + sim_f1) / 2, thr))
     threshold = best[1]
     print(f"per source at threshold {threshold} (cross-validated):")
     chosen = {g: m.with_threshold(threshold) for g, m in folds.items()}

@@ -28,7 +28,13 @@ import httpx
 import pytest
 import yaml
 
-from tests.support.services import create_bucket, free_port, postgres_database, s3_settings, wait_until
+from tests.support.services import (
+    create_bucket,
+    free_port,
+    postgres_database,
+    s3_settings,
+    wait_until,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCKERFILE = ROOT / "Dockerfile.prod"

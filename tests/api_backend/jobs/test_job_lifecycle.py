@@ -62,9 +62,11 @@ def test_upload_runs_to_success_and_outputs_download(
         assert len(keypoints["frames"]) == 20
         assert any(frame["people"] for frame in keypoints["frames"]), "vtest.avi shows people walking"
         punches = json.loads(fetch_output(client, done["outputs"]["punches.json"]))
-        assert punches["stance"] in {"orthodox", "southpaw"}
+        # People walking, not boxing: no punches, no stance, and the summary says nobody boxes.
+        assert punches["stance"] == "unknown" and punches["punches"] == [] and punches["fighters"] == []
         summary = json.loads(fetch_output(client, done["outputs"]["summary.json"]))
         assert summary["model"] == "yolo11n-pose"
+        assert summary["boxer_found"] is False
 
         video = tmp_path / "annotated.mp4"
         video.write_bytes(fetch_output(client, done["outputs"]["annotated.mp4"]))
