@@ -17,6 +17,7 @@ import pytest
 from shadow_trainer.keypoint_names import KEYPOINT_NAMES
 from shadow_trainer.punches import classify_keypoints, summarize_punches
 from shadow_trainer.simulation import ClipConditions, Score, clip_seed, match, score_clip, simulate_clip
+from shadow_trainer.simulation.choreography import make_script
 
 TEST_SEED = 4242
 
@@ -94,17 +95,25 @@ def test_combinations_come_out_as_separate_punches(random_clips: list[tuple[Any,
 
 
 @pytest.mark.parametrize("view", ["front", "side"])
-def test_guard_feints_slips_and_footwork_are_not_punches(view: str) -> None:
-    detections = 0
-    for i in range(4):
-        cond = ClipConditions(view=view, punches=False, duration=8.0, noise="medium")
-        clip = simulate_clip(clip_seed(TEST_SEED + 1, i), cond)
+def test_guard_slips_and_footwork_are_not_punches_and_most_feints_neither(view: str) -> None:
+    """Guard shifts, slips, bobs and steps never give a punch. Feints are jabs stopped at 20-40 % of the
+    reach, and the detector also finds real punches thrown short (45 % on): some feints pass."""
+    other = feints = feints_found = 0
+    for i in range(6):
+        seed = clip_seed(TEST_SEED + 1, i)
+        clip = simulate_clip(seed, ClipConditions(view=view, punches=False, duration=8.0, noise="medium"))
         assert clip.labels["punches"] == []
-        result = classify_keypoints(clip.keypoints)
-        detections += len(result["punches"])
-    # Feints are punches stopped at 20-40 % of the reach; the detector also finds real punches thrown
-    # short (45 % on), so a few feints pass: at most about one per 8 s of non-punch movement.
-    assert detections <= 4
+        script = make_script(np.random.default_rng(seed), 8.0, punches=False)  # the clip's own script
+        feint_times = [a.impact for a in script.arms if a.kind == "feint"]
+        feints += len(feint_times)
+        for punch in classify_keypoints(clip.keypoints)["punches"]:
+            if any(abs(punch["t"] - t) <= 0.3 for t in feint_times):
+                feints_found += 1
+            else:
+                other += 1
+    assert feints >= 5
+    assert other <= 1
+    assert feints_found <= 0.75 * feints
 
 
 def test_every_fighter_is_analysed_with_their_own_track_id() -> None:
