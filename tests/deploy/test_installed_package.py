@@ -26,6 +26,7 @@ from typing import Any
 
 import httpx
 import pytest
+import redis
 import yaml
 
 from tests.support.services import (
@@ -354,7 +355,9 @@ def test_the_services_run_from_the_installed_package(
         beat = [str(c) for c in compose["beat"]["command"]]
         assert beat == k8s["beat/beat"]
         procs.start("beat", beat)
-        job = _run_job(urls[0], real_clip)
+        probe = f"http://127.0.0.1:{service_env['WORKER_METRICS_PORT']}/health/ready"
+        wait_until(lambda: httpx.get(probe, timeout=5).status_code == 200, 120, "worker ready", 0.5)
+        job = _run_job(urls[0], real_clip, service_env["REDIS_URL"])
         assert job["status"] == "succeeded", (job, procs.log("worker"))
         for name, url in job["outputs"].items():
             response = httpx.get(url, timeout=30, follow_redirects=True)
@@ -365,18 +368,20 @@ def test_the_services_run_from_the_installed_package(
         procs.stop_all()
 
 
-def _run_job(base_url: str, clip: Path) -> dict[str, Any]:
+def _run_job(base_url: str, clip: Path, broker: str) -> dict[str, Any]:
     with httpx.Client(base_url=base_url, timeout=60) as client, clip.open("rb") as handle:
         response = client.post("/api/v1/jobs", files={"file": (clip.name, handle, "video/mp4")})
         assert response.status_code == 202, response.text
         job_id = response.json()["id"]
         deadline = time.monotonic() + 300
+        job: dict[str, Any] = {}
         while time.monotonic() < deadline:
-            job: dict[str, Any] = client.get(f"/api/v1/jobs/{job_id}").json()
+            job = client.get(f"/api/v1/jobs/{job_id}").json()
             if job["status"] in ("succeeded", "failed", "cancelled"):
                 return job
             time.sleep(1)
-    raise AssertionError(f"job {job_id} did not end in 300 s")
+    waiting = redis.Redis.from_url(broker).llen("cpu")
+    raise AssertionError(f"job did not end in 300 s ({waiting} messages waiting on the cpu queue): {job}")
 
 
 def test_serve_runs_from_the_installed_package_in_any_folder(image: Image, tmp_path: Path) -> None:
