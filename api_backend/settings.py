@@ -14,6 +14,8 @@ from typing import Literal
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from shadow_trainer.video import VideoLimits
+
 DEFAULT_SECRET = "change-me-in-production"
 
 
@@ -126,6 +128,11 @@ class Settings(BaseSettings):
     @property
     def upload_tmp_dir(self) -> Path:
         return (self.data_dir / "tmp").resolve()
+
+    @property
+    def video_limits(self) -> VideoLimits:
+        """Checked at upload from the declared sizes, and by the worker on every decoded frame."""
+        return VideoLimits(max_pixels=self.max_video_pixels, max_duration_s=self.max_video_duration_s)
 
     @property
     def max_upload_bytes(self) -> int:

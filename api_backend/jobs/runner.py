@@ -148,6 +148,7 @@ def _analyse(job: ClaimedJob, workdir: Path, progress: JobProgress) -> AnalysisR
         model_dir=settings.model_dir,
         progress=progress.report,
         should_cancel=progress.should_cancel,
+        limits=settings.video_limits,
     )
 
 

@@ -38,10 +38,10 @@ def input_key(job_id: uuid.UUID, filename: str) -> str:
     return f"jobs/{job_id}/input{suffix}"
 
 
-async def probe_upload(upload: ReceivedUpload) -> VideoInfo:
+async def probe_upload(upload: ReceivedUpload, settings: Settings) -> VideoInfo:
     assert upload.path is not None
     try:
-        return await run_in_threadpool(probe_video, upload.path)
+        return await run_in_threadpool(probe_video, upload.path, settings.video_limits)
     except InvalidVideoError as exc:
         # Never show our spool path: speak of the file by the name the client gave it.
         message = exc.message.replace(str(upload.path), upload.filename).replace(
@@ -90,7 +90,7 @@ async def create_job(
     check_in_flight(session, owner, settings.max_jobs_in_flight)
     if options.callback_url:
         await run_in_threadpool(check_callback, str(options.callback_url), settings.allow_private_callbacks)
-    video = await probe_upload(upload)
+    video = await probe_upload(upload, settings)
     check_video_limits(video, settings)
     job_id = uuid.uuid4()
     job = Job(

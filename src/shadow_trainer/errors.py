@@ -28,6 +28,12 @@ class InvalidVideoError(AnalysisError):
     code = "invalid_video"
 
 
+class VideoLimitError(InvalidVideoError):
+    """The video is over a configured limit (codes ``video_too_long``, ``resolution_too_high``)."""
+
+    code = "video_too_long"
+
+
 class ModelNotFoundError(AnalysisError):
     """The requested pose model is not in the model folder and cannot be fetched."""
 

@@ -35,7 +35,7 @@ from shadow_trainer.punches import classify_tracks, summarize_punches
 from shadow_trainer.render_pass import render_annotated
 from shadow_trainer.summary import build_summary
 from shadow_trainer.track_series import from_rows
-from shadow_trainer.video import VideoInfo, probe_video
+from shadow_trainer.video import NO_LIMITS, VideoInfo, VideoLimits, probe_video
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +75,13 @@ def _write_json(path: Path, doc: dict[str, Any]) -> None:
 
 
 def _analyze(
-    video: Path, info: VideoInfo, estimator: PoseEstimator, work: Path, progress: Progress, clock: _StageClock
+    video: Path,
+    info: VideoInfo,
+    estimator: PoseEstimator,
+    work: Path,
+    progress: Progress,
+    clock: _StageClock,
+    limits: VideoLimits,
 ) -> dict[str, Any]:
     progress.stage("analyzing")
     with clock("analyzing"):
@@ -86,6 +92,7 @@ def _analyze(
             keypoints_path=work / "keypoints.json",
             pose_log_path=work / "pose.log",
             progress=progress,
+            limits=limits,
         )
     progress.stage("classifying")
     pose_log = PoseLog(work / "pose.log")
@@ -132,11 +139,13 @@ def analyze_video(
     model_dir: Path | None = None,
     progress: Callable[[str, float], None] | None = None,
     should_cancel: Callable[[], bool] | None = None,
+    limits: VideoLimits = NO_LIMITS,
 ) -> AnalysisResult:
     """Analyse ``video`` and write annotated.mp4, keypoints.json, punches.json, summary.json to ``out_dir``.
 
-    Raises ``InvalidVideoError``, ``ModelNotFoundError``, ``AnalysisCancelled`` or
-    ``AnalysisError`` (codes ``gpu_unavailable``, ``analysis_failed``...); then ``out_dir`` gets nothing.
+    Raises ``InvalidVideoError`` (``VideoLimitError`` past ``limits``, checked while decoding),
+    ``ModelNotFoundError``, ``AnalysisCancelled`` or ``AnalysisError`` (codes ``gpu_unavailable``,
+    ``analysis_failed``...); then ``out_dir`` gets nothing.
     """
     video, out_dir = Path(video), Path(out_dir)
     reporter = Progress(progress, should_cancel)
@@ -144,12 +153,12 @@ def analyze_video(
     reporter.stage("loading_model")
     try:
         with clock("loading_model"):
-            info = probe_video(video)
+            info = probe_video(video, limits)
             estimator = load_pose_estimator(model, device=device, model_dir=model_dir)
             estimator.warm_up(estimator.letterbox(info.width, info.height))
         reporter.check_cancel()
         with staging_dir(out_dir) as work:
-            summary = _analyze(video, info, estimator, work, reporter, clock)
+            summary = _analyze(video, info, estimator, work, reporter, clock, limits)
             outputs = publish(work, out_dir)
     except AnalysisError:
         raise

@@ -17,7 +17,7 @@ from shadow_trainer.pose_log import PoseLogWriter
 from shadow_trainer.prefetch import BackgroundWorker, Prefetcher
 from shadow_trainer.progress import Progress
 from shadow_trainer.tracking import tracker_for
-from shadow_trainer.video import DecodeReport, VideoInfo, iter_frames
+from shadow_trainer.video import NO_LIMITS, DecodeReport, VideoInfo, VideoLimits, iter_frames
 
 CANCEL_POLL_FRAMES = 8
 
@@ -37,9 +37,11 @@ class _Input:
     rgb: np.ndarray
 
 
-def _model_inputs(video: Path, info: VideoInfo, box: Letterbox, report: DecodeReport) -> Iterator[_Input]:
+def _model_inputs(
+    video: Path, info: VideoInfo, box: Letterbox, report: DecodeReport, limits: VideoLimits
+) -> Iterator[_Input]:
     reformatter = VideoReformatter()
-    for decoded in iter_frames(video, info, report):
+    for decoded in iter_frames(video, info, report, limits):
         yield _Input(
             decoded.index, decoded.t, letterbox_video_frame(decoded.frame, box, info.rotation, reformatter)
         )
@@ -87,6 +89,7 @@ def run_pose_pass(
     keypoints_path: Path,
     pose_log_path: Path,
     progress: Progress,
+    limits: VideoLimits = NO_LIMITS,
 ) -> PosePassResult:
     box = estimator.letterbox(info.width, info.height)
     report = DecodeReport()
@@ -94,7 +97,9 @@ def run_pose_pass(
     writer = BackgroundWorker(sink, depth=64, name="pose-writer")
     depth = (estimator.runtime.streams + 1) * estimator.batch_size + 2
     try:
-        with Prefetcher(_model_inputs(video, info, box, report), depth=depth, name="decode") as frames:
+        with Prefetcher(
+            _model_inputs(video, info, box, report, limits), depth=depth, name="decode"
+        ) as frames:
             batches = (
                 ([item.rgb for item in batch], batch)
                 for batch in _batches(iter(frames), estimator.batch_size)

@@ -18,12 +18,54 @@ import av.container
 import av.video.stream
 import numpy as np
 
-from shadow_trainer.errors import InvalidVideoError
+from shadow_trainer.errors import InvalidVideoError, VideoLimitError
 
 log = logging.getLogger(__name__)
 
 _DEFAULT_FPS = 30.0
 DECODE_THREAD_TYPE = "AUTO"
+# Frames a second that a limit on duration is converted with when the stream's own timing cannot be
+# trusted (a raw .h264 stream has no container duration and may carry no timestamps).
+MAX_FRAME_RATE = 240.0
+
+
+@dataclass(frozen=True)
+class VideoLimits:
+    """What a service accepts; enforced from the declared sizes before decoding and again per frame,
+    so neither a container that lies about its duration nor frames that grow mid-stream get past."""
+
+    max_pixels: int | None = None
+    max_duration_s: float | None = None
+
+    @property
+    def decoder_options(self) -> dict[str, str]:
+        """FFmpeg refuses larger pictures itself (before allocating them), also while probing."""
+        return {} if self.max_pixels is None else {"max_pixels": str(self.max_pixels)}
+
+    @property
+    def max_frames(self) -> int | None:
+        return None if self.max_duration_s is None else int(self.max_duration_s * MAX_FRAME_RATE) + 1
+
+    def check_size(self, width: int, height: int, name: str) -> None:
+        if self.max_pixels is not None and width * height > self.max_pixels:
+            raise VideoLimitError(
+                f"{name!r}: {width}×{height} is above the limit of {self.max_pixels} pixels a frame",
+                code="resolution_too_high",
+            )
+
+    def check_position(self, index: int, t: float, name: str) -> None:
+        """``index``: frames decoded before this one; ``t``: this frame's time in seconds."""
+        if self.max_duration_s is None:
+            return
+        max_frames = self.max_frames or 0
+        if t > self.max_duration_s or index >= max_frames:
+            raise VideoLimitError(
+                f"{name!r} lasts longer than the limit of {self.max_duration_s:.0f} s",
+                code="video_too_long",
+            )
+
+
+NO_LIMITS = VideoLimits()
 
 
 @dataclass(frozen=True)
@@ -57,13 +99,13 @@ class DecodedFrame:
     frame: av.VideoFrame
 
 
-def _open(path: Path) -> av.container.InputContainer:
+def _open(path: Path, limits: VideoLimits) -> av.container.InputContainer:
     if not path.is_file():
         raise InvalidVideoError(f"Video file {path.name!r} does not exist.")
     if path.stat().st_size == 0:
         raise InvalidVideoError(f"Video file {path.name!r} is empty (0 bytes).")
     try:
-        return av.open(str(path), mode="r", metadata_errors="ignore")
+        return av.open(str(path), mode="r", metadata_errors="ignore", options=limits.decoder_options)
     except (av.FFmpegError, UnicodeDecodeError, ValueError) as exc:
         raise InvalidVideoError(
             f"{path.name!r} is not a readable video container (is it truncated or not a video?): {exc}"
@@ -97,13 +139,28 @@ def _normalise_rotation(degrees: float) -> int:
     return round(-degrees / 90.0) % 4 * 90
 
 
+def _declared_size(stream: av.video.stream.VideoStream, name: str) -> tuple[int, int]:
+    width, height = stream.codec_context.width, stream.codec_context.height
+    if width <= 0 or height <= 0:
+        raise InvalidVideoError(f"{name!r}: the video stream does not declare its frame size.")
+    return width, height
+
+
 def _first_frame(
-    container: av.container.InputContainer, stream: av.video.stream.VideoStream, name: str
+    container: av.container.InputContainer,
+    stream: av.video.stream.VideoStream,
+    name: str,
+    limits: VideoLimits,
 ) -> av.VideoFrame:
+    # One decoding thread: a probe holds one picture's buffers, not one per thread.
+    stream.codec_context.thread_count = 1
+    stream.codec_context.options = limits.decoder_options
     try:
         for frame in container.decode(stream):
+            limits.check_size(frame.width, frame.height, name)
             return frame
     except av.FFmpegError as exc:
+        limits.check_size(stream.codec_context.width, stream.codec_context.height, name)
         raise InvalidVideoError(f"{name!r}: the video stream cannot be decoded: {exc}") from exc
     raise InvalidVideoError(f"{name!r}: the video stream holds no decodable frame (truncated at the start?).")
 
@@ -116,15 +173,20 @@ def _refuse_still_images(container: av.container.InputContainer, name: str) -> N
         raise InvalidVideoError(f"{name!r} is a still image ({container.format.long_name}), not a video.")
 
 
-def probe_video(path: Path) -> VideoInfo:
-    """Container metadata plus one decoded frame (to prove the stream decodes); no full decode."""
+def probe_video(path: Path, limits: VideoLimits = NO_LIMITS) -> VideoInfo:
+    """Container metadata plus one decoded frame (to prove the stream decodes); no full decode.
+
+    The declared frame size is checked against ``limits`` before anything is decoded (a 16000×16000
+    picture would take gigabytes), and the decoded frame's size again.
+    """
     path = Path(path)
-    with _open(path) as container:
+    with _open(path, limits) as container:
         _refuse_still_images(container, path.name)
         stream = _video_stream(container, path.name)
+        limits.check_size(*_declared_size(stream, path.name), path.name)
         fps = _fps(stream)
         duration = _duration(container, stream)
-        first = _first_frame(container, stream, path.name)
+        first = _first_frame(container, stream, path.name, limits)
         rotation = _normalise_rotation(first.rotation)
         frames = int(stream.frames or 0)
         if frames <= 0:
@@ -213,17 +275,21 @@ class DecodeReport:
     error: str | None = None
 
 
-def iter_frames(path: Path, info: VideoInfo, report: DecodeReport | None = None) -> Iterator[DecodedFrame]:
+def iter_frames(
+    path: Path, info: VideoInfo, report: DecodeReport | None = None, limits: VideoLimits = NO_LIMITS
+) -> Iterator[DecodedFrame]:
     """Decode frames in order (rotation is applied by the consumer, on the size it needs).
 
     A stream that breaks mid-way stops the iteration cleanly: the frames decoded so far are
     kept and ``report.error`` says what happened (a phone upload cut short still gives a result).
-    A stream that yields nothing at all raises ``InvalidVideoError``.
+    A stream that yields nothing at all raises ``InvalidVideoError``; a frame over ``limits`` (too
+    large, or past the longest duration) raises ``VideoLimitError``.
     """
     report = report if report is not None else DecodeReport()
-    with _open(path) as container:
+    with _open(path, limits) as container:
         stream = _video_stream(container, path.name)
         stream.thread_type = DECODE_THREAD_TYPE
+        stream.codec_context.options = limits.decoder_options
         time_base = stream.time_base or Fraction(1, 1)
         start = stream.start_time or 0
         try:
@@ -233,9 +299,13 @@ def iter_frames(path: Path, info: VideoInfo, report: DecodeReport | None = None)
                     if frame.pts is not None
                     else report.frames / info.fps
                 )
+                limits.check_size(frame.width, frame.height, path.name)
+                limits.check_position(report.frames, t, path.name)
                 yield DecodedFrame(index=report.frames, t=round(max(t, 0.0), 6), frame=frame)
                 report.frames += 1
         except av.FFmpegError as exc:
+            # The decoder refused a picture over the limit (the stream's size changed mid-way).
+            limits.check_size(stream.codec_context.width, stream.codec_context.height, path.name)
             if report.frames == 0:
                 raise InvalidVideoError(f"{path.name!r}: the video stream cannot be decoded: {exc}") from exc
             report.error = f"decoding stopped after frame {report.frames}: {exc}"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -9,15 +11,18 @@ import av
 import numpy as np
 import pytest
 
-from shadow_trainer.errors import InvalidVideoError
+from shadow_trainer.errors import InvalidVideoError, VideoLimitError
 from shadow_trainer.video import (
     DecodeReport,
+    VideoLimits,
     iter_frames,
     probe_video,
     rotate_yuv420,
     upright_yuv,
     yuv_planes,
 )
+
+from tests.support.hostile_media import growing_stream, pixel_bomb, raw_long_stream
 
 from .conftest import vtest_frames, write_clip
 
@@ -129,3 +134,56 @@ def test_stream_broken_mid_way_keeps_what_decoded(tmp_path: Path, vtest_path: Pa
     frames = list(iter_frames(broken, info, report))
     assert 0 < len(frames) < 20
     assert report.frames == len(frames)
+
+
+def test_a_pixel_bomb_is_refused_from_its_declared_size_in_bounded_memory(tmp_path: Path) -> None:
+    bomb = pixel_bomb(tmp_path / "bomb.mp4")
+    assert bomb.stat().st_size < 1_000_000
+    # A process of its own, to measure its peak memory (VmHWM: ru_maxrss would count the forking
+    # parent's too): decoding the frame would take ~800 MB.
+    code = (
+        "import re, sys; from pathlib import Path\n"
+        "from shadow_trainer.video import VideoLimits, probe_video\n"
+        "from shadow_trainer.errors import VideoLimitError\n"
+        "try:\n"
+        "    probe_video(Path(sys.argv[1]), VideoLimits(max_pixels=3840 * 2160))\n"
+        "except VideoLimitError as exc:\n"
+        "    peak = re.search(r'VmHWM:\\s+(\\d+)', Path('/proc/self/status').read_text())\n"
+        "    print(exc.code, int(peak.group(1)) // 1024)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code, str(bomb)], capture_output=True, text=True, timeout=120
+    )
+    code_seen, peak_mb = result.stdout.split()
+    assert code_seen == "resolution_too_high", result.stderr
+    assert int(peak_mb) < 300
+
+
+def test_a_stream_without_a_duration_is_stopped_at_the_limit_while_decoding(tmp_path: Path) -> None:
+    stream = raw_long_stream(tmp_path / "long", seconds=12)
+    info = probe_video(stream, VideoLimits(max_duration_s=5))
+    assert info.duration < 1  # what the file claims
+    frames = 0
+    with pytest.raises(VideoLimitError) as raised:
+        for _ in iter_frames(stream, info, limits=VideoLimits(max_duration_s=5)):
+            frames += 1
+    assert raised.value.code == "video_too_long"
+    assert frames == 5 * info.fps + 1  # stopped at the first frame past 5 s (by its timestamp)
+    assert len(list(iter_frames(stream, info))) == 360  # without limits it all decodes
+
+
+def test_frames_that_grow_mid_stream_are_refused_before_they_are_decoded(tmp_path: Path) -> None:
+    stream = growing_stream(tmp_path / "grow")
+    limits = VideoLimits(max_pixels=1920 * 1080)
+    info = probe_video(stream, limits)
+    assert (info.width, info.height) == (64, 48)
+    with pytest.raises(VideoLimitError) as raised:
+        list(iter_frames(stream, info, limits=limits))
+    assert raised.value.code == "resolution_too_high"
+    assert "7680×4320" in raised.value.message
+
+
+def test_limits_leave_videos_within_them_alone(people_clip: Path) -> None:
+    limits = VideoLimits(max_pixels=768 * 576, max_duration_s=3.1)
+    info = probe_video(people_clip, limits)
+    assert len(list(iter_frames(people_clip, info, limits=limits))) == 30

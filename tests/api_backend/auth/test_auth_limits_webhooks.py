@@ -21,6 +21,7 @@ import pytest
 
 from api_backend.auth.signing import sign_output
 from api_backend.webhooks.address_check import CallbackAddressError, check_callback_url
+from tests.support.hostile_media import growing_stream, pixel_bomb, raw_long_stream
 from tests.support.services import free_port, wait_until
 from tests.support.stack import ServiceStack, running_stack
 
@@ -123,6 +124,21 @@ def test_video_limits(secure_stack: ServiceStack, long_clip: Path, tmp_path: Pat
     too_big = submit(secure_stack, key, big)
     assert too_big.status_code == 422
     assert too_big.json()["error"]["code"] == "resolution_too_high"
+    bomb = submit(secure_stack, key, pixel_bomb(tmp_path / "bomb.mp4"))  # refused before decoding
+    assert (bomb.status_code, bomb.json()["error"]["code"]) == (422, "resolution_too_high")
+
+
+def test_limits_hold_for_streams_that_lie(secure_stack: ServiceStack, tmp_path: Path) -> None:
+    """Raw streams carry no duration (12 s probes as 0.04 s) and may grow after a small first frame:
+    the worker enforces both limits while decoding."""
+    key = new_key(secure_stack, "liars")
+    for video, code in ((raw_long_stream(tmp_path / "long", 12), "video_too_long"),
+                        (growing_stream(tmp_path / "grow"), "resolution_too_high")):  # fmt: skip
+        created = submit(secure_stack, key, video)
+        assert created.status_code == 202, created.text
+        job = wait_done(secure_stack, key, created.json()["id"])
+        assert (job["status"], job["error"]["code"]) == ("failed", code), job
+        assert job["outputs"] == {}
 
 
 def test_jobs_in_flight_are_limited_per_key(secure_stack: ServiceStack, real_clip: Path) -> None:
