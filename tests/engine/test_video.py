@@ -21,7 +21,6 @@ from shadow_trainer.video import (
     upright_yuv,
     yuv_planes,
 )
-
 from tests.support.hostile_media import growing_stream, pixel_bomb, raw_long_stream
 
 from .conftest import vtest_frames, write_clip
