@@ -2,30 +2,29 @@
 
 from __future__ import annotations
 
-import asyncio
-import json
 import mimetypes
 import uuid
-from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Query, Request, status
 from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Response, StreamingResponse
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
-from starlette.concurrency import run_in_threadpool
+from sse_starlette import EventSourceResponse
 
-from api_backend.auth.dependencies import get_owner
+from api_backend.auth.dependencies import get_owner, presented_key
 from api_backend.auth.rate_limit import enforce_client_rate_limit, enforce_rate_limit
 from api_backend.auth.signing import verify_output
 from api_backend.db.engine import get_sessionmaker
 from api_backend.deps import OwnerDep, SessionDep, SettingsDep, StorageDep
 from api_backend.errors import ERROR_RESPONSES, ApiError
 from api_backend.jobs import repository, service
+from api_backend.jobs.events import job_event_stream
 from api_backend.jobs.models import OUTPUT_NAMES, Job, JobStatus
 from api_backend.jobs.schemas import JobOptions, JobOut, JobPage
 from api_backend.jobs.upload import UploadError, receive_upload
 from api_backend.observability.api_metrics import JOBS_CREATED, UPLOAD_BYTES
+from api_backend.settings import get_settings
 from api_backend.storage import ObjectNotFound
 
 router = APIRouter(
@@ -58,8 +57,6 @@ UPLOAD_OPENAPI: dict[str, Any] = {
         },
     }
 }
-SSE_POLL_S = 0.5
-SSE_KEEPALIVE_S = 15.0
 
 
 def parse_job_id(job_id: str) -> uuid.UUID:
@@ -195,40 +192,14 @@ def download_output(
     return FileResponse(path, media_type=media_type, filename=name, content_disposition_type="inline")
 
 
-def _snapshot(job_id: uuid.UUID, owner: str, base_url: str) -> dict[str, Any] | None:
-    with get_sessionmaker()() as session:
-        job = repository.get_job(session, job_id, owner=owner)
-        return service.to_out(job, base_url).model_dump(mode="json") if job else None
-
-
-async def _job_events(job_id: uuid.UUID, owner: str, base_url: str, request: Request) -> AsyncIterator[str]:
-    last: dict[str, Any] | None = None
-    quiet_s = 0.0
-    yield "retry: 2000\n\n"
-    while not await request.is_disconnected():
-        current = await run_in_threadpool(_snapshot, job_id, owner, base_url)
-        if current is None:
-            return
-        if current != last:
-            last, quiet_s = current, 0.0
-            yield f"event: job\ndata: {json.dumps(current)}\n\n"
-            if JobStatus(current["status"]).is_terminal:
-                yield f"event: end\ndata: {json.dumps({'status': current['status']})}\n\n"
-                return
-        elif quiet_s >= SSE_KEEPALIVE_S:
-            quiet_s = 0.0
-            yield ": keep-alive\n\n"
-        await asyncio.sleep(SSE_POLL_S)
-        quiet_s += SSE_POLL_S
-
-
 @router.get(
     "/{job_id}/events",
     summary="Server-Sent Events: the job on every change, until it ends",
     responses={200: {"content": {"text/event-stream": {}}}},
 )
-def job_events(job_id: str, request: Request, session: SessionDep, owner: OwnerDep) -> StreamingResponse:
-    job = load_job(session, job_id, owner)
-    headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
-    stream = _job_events(job.id, owner, str(request.base_url), request)
-    return StreamingResponse(stream, media_type="text/event-stream", headers=headers)
+def job_events(job_id: str, request: Request, owner: OwnerDep) -> EventSourceResponse:
+    # No SessionDep: its connection would be held for the stream's life; each poll takes its own.
+    with get_sessionmaker()() as session:
+        job = load_job(session, job_id, owner)
+    key = presented_key(request) if get_settings().auth_mode == "api_key" else None
+    return job_event_stream(job.id, owner, key, str(request.base_url))
