@@ -64,6 +64,9 @@ class Settings(BaseSettings):
     # fail or requeue jobs stuck `running` whose worker stopped beating.
     file_retention_days: int = Field(default=30, ge=1)
     stuck_job_timeout_s: int = Field(default=900, ge=60)
+    # A `device=gpu` job fails with `no_gpu_worker` after queueing this long with no GPU worker alive
+    # (not refused at submit: GPU workers may be scaled up from zero by the queue's length).
+    gpu_queue_max_wait_s: int = Field(default=600, ge=1)
     maintenance_interval_s: int = Field(default=300, ge=10)
     allowed_origins: list[str] = []
 

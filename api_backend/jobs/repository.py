@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import func, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from api_backend.jobs.models import TERMINAL_STATUSES, Job, JobStatus, utcnow
@@ -46,16 +46,27 @@ def list_jobs(
     return list(session.scalars(query))
 
 
-def update_job(session: Session, job_id: uuid.UUID, **values: Any) -> bool:
-    """Update a job unless it already ended; returns whether a row changed."""
-    query = update(Job).where(Job.id == job_id, Job.status.in_(ACTIVE_STATUSES))
+def update_job(
+    session: Session, job_id: uuid.UUID, *, from_statuses: tuple[str, ...] = ACTIVE_STATUSES, **values: Any
+) -> bool:
+    """Update a job unless it already ended (or is not in ``from_statuses``); returns whether a row changed."""
+    query = update(Job).where(Job.id == job_id, Job.status.in_(from_statuses))
     result = session.execute(query.values(updated_at=utcnow(), **values))
     return bool(getattr(result, "rowcount", 0))
 
 
-def finish_job(session: Session, job_id: uuid.UUID, status: JobStatus, **values: Any) -> bool:
+def finish_job(
+    session: Session,
+    job_id: uuid.UUID,
+    status: JobStatus,
+    *,
+    from_statuses: tuple[str, ...] = ACTIVE_STATUSES,
+    **values: Any,
+) -> bool:
     assert status in TERMINAL_STATUSES
-    return update_job(session, job_id, status=status.value, finished_at=utcnow(), **values)
+    return update_job(
+        session, job_id, from_statuses=from_statuses, status=status.value, finished_at=utcnow(), **values
+    )
 
 
 def is_cancel_requested(session: Session, job_id: uuid.UUID) -> bool:
@@ -65,3 +76,12 @@ def is_cancel_requested(session: Session, job_id: uuid.UUID) -> bool:
 def count_in_flight(session: Session, owner: str) -> int:
     query = select(func.count()).select_from(Job).where(Job.owner == owner, Job.status.in_(ACTIVE_STATUSES))
     return int(session.scalar(query) or 0)
+
+
+def lock_owner(session: Session, owner: str) -> None:
+    """Serialise job creation per owner until this transaction ends, so a count then an insert is one
+    step: concurrent uploads cannot all pass a limit that only one of them may take."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:owner))"), {"owner": owner})
+    else:  # SQLite: a write statement takes the database's write lock; others wait (busy_timeout)
+        session.execute(update(Job).where(Job.owner == owner, Job.id.is_(None)).values(owner=owner))

@@ -159,11 +159,17 @@ def _store_outputs(job_id: uuid.UUID, outputs: dict[str, Path]) -> None:
         storage.put_file(output_key(job_id, name), path, content_type, move=True)
 
 
-def _finish(job_id: uuid.UUID, status: JobStatus, **values: Any) -> str | None:
+def _finish(
+    job_id: uuid.UUID,
+    status: JobStatus,
+    *,
+    from_statuses: tuple[str, ...] = repository.ACTIVE_STATUSES,
+    **values: Any,
+) -> str | None:
     """End the job and queue its webhook if it asked for one. Returns the job's queue when this call
     ended it, None when it had already ended (a duplicate delivery, a cancel that won)."""
     with session_scope() as session:
-        if not repository.finish_job(session, job_id, status, **values):
+        if not repository.finish_job(session, job_id, status, from_statuses=from_statuses, **values):
             return None
         job = session.get(Job, job_id)
         assert job is not None
@@ -186,9 +192,18 @@ def _end(job: ClaimedJob, started: float, status: JobStatus, **values: Any) -> N
     )
 
 
-def fail_job(job_id: uuid.UUID, code: str, message: str) -> None:
-    """Record a failure that happened outside the analysis (retries exhausted, time limit)."""
-    queue = _finish(job_id, JobStatus.failed, stage="failed", error_code=code, error_message=message)
+def fail_job(job_id: uuid.UUID, code: str, message: str, *, only_if_queued: bool = False) -> None:
+    """Record a failure that happened outside the analysis (retries exhausted, time limit, no worker);
+    ``only_if_queued`` leaves a job alone that a worker started meanwhile."""
+    statuses = (JobStatus.queued.value,) if only_if_queued else repository.ACTIVE_STATUSES
+    queue = _finish(
+        job_id,
+        JobStatus.failed,
+        from_statuses=statuses,
+        stage="failed",
+        error_code=code,
+        error_message=message,
+    )
     if queue is not None:
         JOBS_FINISHED.labels(queue, JobStatus.failed.value, code).inc()
     log.error("job %s failed: %s: %s", job_id, code, message)

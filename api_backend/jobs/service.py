@@ -84,16 +84,57 @@ async def create_job(
     options: JobOptions,
     idempotency_key: str | None,
 ) -> tuple[Job, bool]:
-    """Store the upload and commit the job row, then enqueue. Returns (job, created)."""
+    """Store the upload and commit the job row, then enqueue. Returns (job, created).
+
+    No database connection is held while the upload is probed and stored (seconds for a large file):
+    concurrent uploads must not empty the pool that every other request needs.
+    """
     if idempotency_key and (existing := repository.get_by_idempotency_key(session, owner, idempotency_key)):
         return existing, False
-    check_in_flight(session, owner, settings.max_jobs_in_flight)
+    check_in_flight(session, owner, settings.max_jobs_in_flight)  # cheap refusal before the work
+    session.rollback()  # ends the read transaction: its connection goes back to the pool
     if options.callback_url:
         await run_in_threadpool(check_callback, str(options.callback_url), settings.allow_private_callbacks)
     video = await probe_upload(upload, settings)
     check_video_limits(video, settings)
     job_id = uuid.uuid4()
-    job = Job(
+    key = input_key(job_id, upload.filename)
+    assert upload.path is not None
+    await run_in_threadpool(storage.put_file, key, upload.path, upload.content_type, move=True)
+    try:
+        # Checked again under the owner's lock, in the transaction that inserts: atomic.
+        repository.lock_owner(session, owner)
+        check_in_flight(session, owner, settings.max_jobs_in_flight)
+        job = _new_job(session, settings, job_id, owner, upload, options, video, idempotency_key)
+        session.add(job)
+        session.commit()
+    except ApiError:
+        session.rollback()
+        await run_in_threadpool(storage.delete_prefix, f"jobs/{job_id}/")
+        raise
+    except IntegrityError:
+        # Two requests with the same Idempotency-Key raced: the other one won.
+        session.rollback()
+        await run_in_threadpool(storage.delete_prefix, f"jobs/{job_id}/")
+        existing = repository.get_by_idempotency_key(session, owner, idempotency_key or "")
+        if existing is None:
+            raise
+        return existing, False
+    enqueue(session, job)
+    return job, True
+
+
+def _new_job(
+    session: Session,
+    settings: Settings,
+    job_id: uuid.UUID,
+    owner: str,
+    upload: ReceivedUpload,
+    options: JobOptions,
+    video: VideoInfo,
+    idempotency_key: str | None,
+) -> Job:
+    return Job(
         id=job_id,
         owner=owner,
         idempotency_key=idempotency_key,
@@ -110,21 +151,6 @@ async def create_job(
         output_keys={},
         timings={},
     )
-    assert upload.path is not None
-    await run_in_threadpool(storage.put_file, job.input_key, upload.path, upload.content_type, move=True)
-    session.add(job)
-    try:
-        session.commit()
-    except IntegrityError:
-        # Two requests with the same Idempotency-Key raced: the other one won.
-        session.rollback()
-        await run_in_threadpool(storage.delete_prefix, f"jobs/{job_id}/")
-        existing = repository.get_by_idempotency_key(session, owner, idempotency_key or "")
-        if existing is None:
-            raise
-        return existing, False
-    enqueue(session, job)
-    return job, True
 
 
 def enqueue(session: Session, job: Job) -> None:

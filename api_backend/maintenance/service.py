@@ -19,6 +19,10 @@ backlog cannot be told apart from a loss cheaply; a duplicate message is harmles
 `claim()` runs a job once (the first message claims it, the other finds it running under another
 id or ended). Each re-send bumps `updated_at`, so a job is re-sent at most once per timeout.
 
+GPU jobs nobody serves: a `device=gpu` job queued for GPU_QUEUE_MAX_WAIT_S while no GPU worker is
+alive fails with `no_gpu_worker` (instead of waiting for ever and counting against the owner's jobs
+in flight). It is not refused at submit, so GPU workers scaled from zero by the queue length work.
+
 Upload leftovers: an API process killed mid-upload leaves its `upload-*.part` file in the upload
 folder; files there untouched for UPLOAD_TMP_MAX_AGE_S are deleted (from the processes that share
 DATA_DIR with the API: the embedded `serve`, or any worker mounting the same data volume).
@@ -42,7 +46,7 @@ from api_backend.jobs import repository
 from api_backend.jobs.models import TERMINAL_STATUSES, Job, JobStatus, utcnow
 from api_backend.settings import Settings, get_settings
 from api_backend.storage import Storage, StorageError, get_storage
-from api_backend.workers.registry import live_workers
+from api_backend.workers.registry import live_workers, live_workers_per_queue
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +69,7 @@ class RecoveryReport:
     requeued: list[uuid.UUID] = field(default_factory=list)
     failed: list[uuid.UUID] = field(default_factory=list)
     resent: list[uuid.UUID] = field(default_factory=list)
+    unserved: list[uuid.UUID] = field(default_factory=list)
 
 
 def _terminal_values() -> list[str]:
@@ -174,7 +179,30 @@ def recover_jobs(settings: Settings | None = None) -> RecoveryReport:
         _recover_stuck(job_id, cutoff, alive, settings, report)
     for job_id in waiting:
         _resend_queued(job_id, cutoff, report)
+    report.unserved = fail_unserved_gpu_jobs(settings)
     return report
+
+
+def fail_unserved_gpu_jobs(settings: Settings) -> list[uuid.UUID]:
+    from api_backend.celery_app import GPU_QUEUE
+    from api_backend.jobs.runner import fail_job
+
+    cutoff = utcnow() - timedelta(seconds=settings.gpu_queue_max_wait_s)
+    with session_scope() as session:
+        if live_workers_per_queue(session, settings.worker_alive_window_s).get(GPU_QUEUE, 0):
+            return []
+        query = (
+            select(Job.id)
+            .where(Job.status == JobStatus.queued.value, Job.queue == GPU_QUEUE, Job.created_at < cutoff)
+            .order_by(Job.created_at)
+            .limit(BATCH_SIZE)
+        )
+        unserved = list(session.scalars(query))
+    waited = settings.gpu_queue_max_wait_s
+    message = f"no GPU worker was available for {waited} s; submit again with device auto or cpu"
+    for job_id in unserved:
+        fail_job(job_id, "no_gpu_worker", message, only_if_queued=True)  # one started meanwhile runs on
+    return unserved
 
 
 def _recover_stuck(

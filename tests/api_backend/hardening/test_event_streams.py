@@ -6,50 +6,15 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
-import pytest
 
-from tests.support.services import RedisServer, postgres_database, started
+from tests.api_backend.hardening.conftest import STREAM_LIMIT as LIMIT
+from tests.api_backend.hardening.conftest import new_key, queued_job
 from tests.support.stack import ServiceStack
 
 STREAMS = 20  # more than the pool's 15 connections
-LIMIT = 24
-
-
-@pytest.fixture(scope="module")
-def queued_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServiceStack]:
-    redis = RedisServer(tmp_path_factory.mktemp("redis"))
-    with postgres_database() as database, started(redis):
-        env = {
-            "AUTH_MODE": "api_key", "DATABASE_URL": database, "REDIS_URL": redis.url,
-            "MAX_EVENT_STREAMS": str(LIMIT),
-        }  # fmt: skip
-        stack = ServiceStack("streams", tmp_path_factory.mktemp("streams"), env)
-        try:
-            stack.migrate()
-            stack.start_api()
-            yield stack
-        finally:
-            stack.stop_all()
-
-
-def new_key(stack: ServiceStack, name: str) -> tuple[str, dict[str, str]]:
-    result = stack.cli("keys", "create", name)
-    assert result.returncode == 0, result.stderr
-    key = result.stdout.strip()
-    return key, {"Authorization": f"Bearer {key}"}
-
-
-def queued_job(stack: ServiceStack, headers: dict[str, str], clip: Path) -> str:
-    with clip.open("rb") as handle:
-        files = {"file": (clip.name, handle, "video/mp4")}
-        url = f"{stack.base_url}/api/v1/jobs"
-        response = httpx.post(url, headers=headers, timeout=60, files=files, data={"device": "cpu"})
-    assert response.status_code == 202, response.text
-    return str(response.json()["id"])
 
 
 async def hold_streams(

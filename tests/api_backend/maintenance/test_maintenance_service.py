@@ -248,3 +248,22 @@ def test_claim_runs_a_job_once_under_duplicate_messages(settings: Settings) -> N
     # The same message again (pool child lost, or a retry): runs.
     assert claim(job_id, task_id="new", worker=ALIVE) is not None
     assert get(job_id).attempts == 2
+
+
+def test_gpu_jobs_fail_when_no_gpu_worker_serves_them(settings: Settings) -> None:
+    wait = timedelta(seconds=settings.gpu_queue_max_wait_s)
+    waited = add_job(JobStatus.queued, ago=wait * 2, device="gpu", queue="gpu")
+    fresh = add_job(JobStatus.queued, ago=wait / 2, device="gpu", queue="gpu")
+    on_cpu = add_job(JobStatus.queued, ago=wait * 2)
+    running = add_job(JobStatus.running, ago=wait * 2, device="gpu", queue="gpu", worker=ALIVE)
+    assert service.fail_unserved_gpu_jobs(settings) == [waited]
+    job = get(waited)
+    assert (job.status, job.error_code) == ("failed", "no_gpu_worker")
+    assert "device auto or cpu" in (job.error_message or "")
+    assert {get(j).status for j in (fresh, on_cpu)} == {"queued"} and get(running).status == "running"
+    # With a GPU worker alive, queued GPU jobs wait for it however long they have queued.
+    late = add_job(JobStatus.queued, ago=wait * 3, device="gpu", queue="gpu")
+    with session_scope() as session:
+        session.add(WorkerHeartbeat(hostname="gpu@box", queues="gpu", has_gpu=True, last_seen=utcnow()))
+    assert service.fail_unserved_gpu_jobs(settings) == []
+    assert get(late).status == "queued"
