@@ -49,7 +49,7 @@ def list_jobs(
 def update_job(
     session: Session, job_id: uuid.UUID, *, from_statuses: tuple[str, ...] = ACTIVE_STATUSES, **values: Any
 ) -> bool:
-    """Update a job unless it already ended (or is not in ``from_statuses``); returns whether a row changed."""
+    """Update a job unless it ended (or is not in ``from_statuses``); returns whether a row changed."""
     query = update(Job).where(Job.id == job_id, Job.status.in_(from_statuses))
     result = session.execute(query.values(updated_at=utcnow(), **values))
     return bool(getattr(result, "rowcount", 0))
