@@ -183,7 +183,8 @@ def serve(
     host, port = host or settings.host, port or settings.port
     supervisor = Supervisor()
     supervisor.start("api", [sys.executable, "-m", "uvicorn", "api_backend.main:app", "--host", host,
-                             "--port", str(port), "--log-level", settings.log_level])  # fmt: skip
+                             "--port", str(port), "--log-level", settings.log_level,
+                             "--forwarded-allow-ips", settings.forwarded_allow_ips])  # fmt: skip
     if with_worker:
         supervisor.start("worker", [sys.executable, "-m", "api_backend.cli", "worker"])
     if with_beat:

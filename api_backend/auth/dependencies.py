@@ -8,6 +8,8 @@ from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
 from api_backend.auth.keys import authenticate
+from api_backend.auth.limiter import count_auth_failure
+from api_backend.auth.models import ApiKey
 from api_backend.db.engine import get_sessionmaker
 from api_backend.errors import ApiError
 from api_backend.settings import get_settings
@@ -23,7 +25,7 @@ def presented_key(request: Request) -> str | None:
     return request.headers.get("x-api-key") or None
 
 
-def _owner_of(session: Session, key: str | None) -> str:
+def _key_of(session: Session, key: str | None) -> ApiKey:
     if key is None:
         raise ApiError(401, "unauthorized", "send your API key as `Authorization: Bearer <key>`",
                        headers={"WWW-Authenticate": "Bearer"})  # fmt: skip
@@ -31,16 +33,20 @@ def _owner_of(session: Session, key: str | None) -> str:
     if row is None:
         raise ApiError(401, "unauthorized", "the API key is unknown or revoked",
                        headers={"WWW-Authenticate": "Bearer"})  # fmt: skip
-    return row.owner
+    return row
 
 
 def get_owner(request: Request) -> str:
     if get_settings().auth_mode == "open":
         return OPEN_OWNER
-    with get_sessionmaker()() as session:
-        owner = _owner_of(session, presented_key(request))
-    request.state.owner = owner
-    return owner
+    try:
+        with get_sessionmaker()() as session:
+            row = _key_of(session, presented_key(request))
+    except ApiError:
+        count_auth_failure(request)  # 429 once this address has failed too often
+        raise
+    request.state.owner, request.state.key_prefix = row.owner, row.prefix
+    return row.owner
 
 
 OwnerDep = Annotated[str, Depends(get_owner)]

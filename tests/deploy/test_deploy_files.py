@@ -159,6 +159,20 @@ def test_prod_compose_services() -> None:
     assert "./nginx.conf:/etc/nginx/nginx.conf:ro" in services["nginx"]["volumes"]
 
 
+def test_the_api_trusts_forwarded_headers_only_from_its_proxy() -> None:
+    """`--forwarded-allow-ips "*"` would let any client choose its address (and its rate limit)."""
+    files = ["Dockerfile.prod", "docker-compose.prod.yml", *map(str, (PROJECT_ROOT / "k8s").rglob("*.yaml"))]
+    for name in files:
+        text = (PROJECT_ROOT / name).read_text()
+        assert not re.search(r"forwarded-allow-ips[\"',\s]+\*", text), name
+    compose = load_yaml(PROJECT_ROOT / "docker-compose.prod.yml")
+    subnet = compose["networks"]["default"]["ipam"]["config"][0]["subnet"]
+    assert compose["x-app-env"]["FORWARDED_ALLOW_IPS"] == subnet  # the network nginx reaches the API on
+    assert all("ports" not in compose["services"][name] for name in ("api", "worker-cpu", "beat"))
+    config = load_yaml(PROJECT_ROOT / "k8s" / "base" / "configmap.yaml")
+    assert config["data"]["FORWARDED_ALLOW_IPS"] not in ("", "*")
+
+
 def test_prometheus_config_scrapes_the_api() -> None:
     config = load_yaml(PROJECT_ROOT / "monitoring" / "prometheus.yml")
     jobs = {job["job_name"]: job for job in config["scrape_configs"]}

@@ -14,6 +14,10 @@ from tests.support.stack import ServiceStack
 
 STREAM_LIMIT = 24
 JOBS_LIMIT = 10
+REQUESTS_LIMIT = 150  # a minute, per key or address
+AUTH_FAILURES_LIMIT = 10  # a minute, per address
+# The proxy uvicorn trusts for X-Forwarded-For: not the tests' own address, so their headers are lies.
+PROXY = "10.9.9.9"
 
 
 @pytest.fixture(scope="package")
@@ -23,6 +27,8 @@ def queued_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServiceSt
         env = {
             "AUTH_MODE": "api_key", "DATABASE_URL": database, "REDIS_URL": redis.url,
             "MAX_EVENT_STREAMS": str(STREAM_LIMIT), "MAX_JOBS_IN_FLIGHT": str(JOBS_LIMIT),
+            "RATE_LIMIT_PER_MINUTE": str(REQUESTS_LIMIT),
+            "AUTH_FAILURES_PER_MINUTE": str(AUTH_FAILURES_LIMIT), "FORWARDED_ALLOW_IPS": PROXY,
         }  # fmt: skip
         stack = ServiceStack("queued", tmp_path_factory.mktemp("queued"), env)
         try:
@@ -33,8 +39,8 @@ def queued_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServiceSt
             stack.stop_all()
 
 
-def new_key(stack: ServiceStack, name: str) -> tuple[str, dict[str, str]]:
-    result = stack.cli("keys", "create", name)
+def new_key(stack: ServiceStack, name: str, owner: str | None = None) -> tuple[str, dict[str, str]]:
+    result = stack.cli("keys", "create", name, *(["--owner", owner] if owner else []))
     assert result.returncode == 0, result.stderr
     key = result.stdout.strip()
     return key, {"Authorization": f"Bearer {key}"}
