@@ -104,7 +104,9 @@ async def _storage_down(_: Request, exc: Exception) -> JSONResponse:
                           headers={"Retry-After": "5"})  # fmt: skip
 
 
-async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
+def internal_error_response(exc: Exception) -> JSONResponse:
+    """For an exception no handler took. Sent by the request middleware (not an exception handler,
+    which Starlette runs outside every middleware) so that it carries the X-Request-ID."""
     log.exception("unhandled error", exc_info=exc)
     return error_response(500, "internal_error", "unexpected server error; it has been logged")
 
@@ -115,4 +117,3 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(OperationalError, _database_down)
     app.add_exception_handler(StorageError, _storage_down)
-    app.add_exception_handler(Exception, _unexpected)

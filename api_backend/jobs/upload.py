@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
-from python_multipart.multipart import MultipartParseError, MultipartParser, parse_options_header
+from python_multipart.exceptions import FormParserError
+from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.requests import ClientDisconnect, Request
 
 MAX_FIELD_BYTES = 4096
@@ -73,6 +74,8 @@ class _Collector:
         self._file: BinaryIO | None = None
         self._saw_file = False
         self._header_bytes = 0
+        self._fields_seen = 0
+        self.complete = False  # the closing boundary was read
 
     def callbacks(self) -> dict[str, object]:
         return {
@@ -83,7 +86,11 @@ class _Collector:
             "on_headers_finished": self._headers_finished,
             "on_part_data": self._part_data,
             "on_part_end": self._part_end,
+            "on_end": self._end,
         }
+
+    def _end(self) -> None:
+        self.complete = True
 
     def _part_begin(self) -> None:
         self._headers, self._field, self._value, self._header_bytes = {}, None, bytearray(), 0
@@ -121,8 +128,9 @@ class _Collector:
             self.upload.path = Path(path)
             self._file = os.fdopen(fd, "wb")
             return
-        if len(self.upload.fields) >= MAX_FIELDS:
-            raise UploadError(422, "too_many_fields", "too many form fields")
+        self._fields_seen += 1  # parts, not names: a repeated name counts each time
+        if self._fields_seen > MAX_FIELDS:
+            raise UploadError(422, "too_many_fields", f"too many form fields (at most {MAX_FIELDS})")
         self._field = name
 
     def _part_data(self, data: bytes, start: int, end: int) -> None:
@@ -166,20 +174,29 @@ def _check_declared_length(request: Request, max_bytes: int) -> None:
 async def receive_upload(
     request: Request, tmp_dir: Path, max_bytes: int, file_field: str = "file"
 ) -> ReceivedUpload:
-    """Parse a multipart body; the caller owns (and must discard) the returned temporary file."""
+    """Parse a multipart body; the caller owns (and must discard) the returned temporary file.
+
+    Every byte read counts against the limit (preamble, fields, epilogue too), and a body that ends
+    before its closing boundary is refused: a cut-off upload is never stored as if it were whole.
+    """
     boundary = _boundary(request)
     _check_declared_length(request, max_bytes)
     tmp_dir.mkdir(parents=True, exist_ok=True)
     collector = _Collector(tmp_dir, max_bytes, file_field)
-    parser = MultipartParser(boundary, collector.callbacks())  # type: ignore[arg-type]
     try:
-        async for chunk in request.stream():
-            parser.write(chunk)
-        parser.finalize()
-    except MultipartParseError as exc:
+        parser = MultipartParser(boundary, collector.callbacks())  # type: ignore[arg-type]
+        await _feed(request, parser, max_bytes + MULTIPART_OVERHEAD)
+        if not collector.complete:
+            raise UploadError(
+                400, "incomplete_multipart", "the body ended before the multipart closing boundary"
+            )
+    except FormParserError as exc:  # malformed parts, or a boundary python-multipart refuses (> 256)
         collector.upload.discard()
         raise UploadError(400, "malformed_multipart", f"the multipart body is malformed: {exc}") from exc
-    except (UploadError, ClientDisconnect):
+    except ClientDisconnect as exc:
+        collector.upload.discard()
+        raise UploadError(400, "client_disconnected", "the client went away before the upload ended") from exc
+    except UploadError:
         collector.upload.discard()
         raise
     finally:
@@ -187,3 +204,15 @@ async def receive_upload(
     if collector.upload.path is None:
         raise UploadError(422, "missing_file", "the form has no `file` part with the video")
     return collector.upload
+
+
+async def _feed(request: Request, parser: MultipartParser, max_body_bytes: int) -> None:
+    received = 0
+    async for chunk in request.stream():
+        received += len(chunk)
+        if received > max_body_bytes:
+            raise UploadError(
+                413, "upload_too_large", f"the request body is larger than {max_body_bytes} bytes"
+            )
+        parser.write(chunk)
+    parser.finalize()

@@ -10,6 +10,7 @@ import time
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api_backend.errors import internal_error_response
 from api_backend.observability.api_metrics import IN_FLIGHT, record_request
 from api_backend.observability.context import new_request_id, request_id_var
 
@@ -30,17 +31,22 @@ class RequestContextMiddleware:
         token = request_id_var.set(request_id)
         start = time.perf_counter()
         status = 500
+        started = False
 
         async def send_with_id(message: Message) -> None:
-            nonlocal status
+            nonlocal status, started
             if message["type"] == "http.response.start":
-                status = message["status"]
+                status, started = message["status"], True
                 MutableHeaders(scope=message).append("X-Request-ID", request_id)
             await send(message)
 
         IN_FLIGHT.inc()
         try:
             await self.app(scope, receive, send_with_id)
+        except Exception as exc:
+            if started:  # mid-body: nothing can be sent any more
+                raise
+            await internal_error_response(exc)(scope, receive, send_with_id)
         finally:
             IN_FLIGHT.dec()
             seconds = time.perf_counter() - start

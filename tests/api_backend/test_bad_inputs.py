@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import io
 import json
+import socket
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -517,3 +519,68 @@ def test_outputs_and_cancel_of_a_finished_job(
 )
 def test_methods_not_allowed(client: httpx.Client, method: str, path: str) -> None:
     assert error_of(client.request(method, path), 405)["code"] == "method_not_allowed"
+
+
+# --------------------------------------------------------------------------- bodies that lie or never end
+
+
+def _file_part(content: bytes) -> bytes:
+    return (
+        b'Content-Disposition: form-data; name="file"; filename="ok.mp4"\r\nContent-Type: video/mp4\r\n\r\n'
+        + content
+    )
+
+
+def _post_raw(client: httpx.Client, body: bytes, boundary: str) -> httpx.Response:
+    return client.post(
+        "/api/v1/jobs", content=body, headers={"Content-Type": f"multipart/form-data; boundary={boundary}"}
+    )
+
+
+def test_every_byte_counts_and_the_body_must_be_whole(
+    stack: ServiceStack, client: httpx.Client, real_clip: Path
+) -> None:
+    content = real_clip.read_bytes()
+    whole = b"--b\r\n" + _file_part(content) + b"\r\n--b--\r\n"
+    epilogue = whole + b"E" * ((MAX_UPLOAD_MB + 1) << 20)  # a small valid video, then megabytes after it
+    refused(stack, client, lambda c: _post_raw(c, epilogue, "b"), 413, "upload_too_large")
+    repeated = b"".join(
+        b'--b\r\nContent-Disposition: form-data; name="model"\r\n\r\nm\r\n' for _ in range(40)
+    )
+    refused(stack, client, lambda c: _post_raw(c, repeated + whole, "b"), 422, "too_many_fields")
+    unclosed = b"--b\r\n" + _file_part(content)  # the whole video, but no closing boundary
+    refused(stack, client, lambda c: _post_raw(c, unclosed, "b"), 400, "incomplete_multipart")
+    long_boundary = "x" * 257
+    body = f"--{long_boundary}\r\n".encode() + _file_part(content) + f"\r\n--{long_boundary}--\r\n".encode()
+    refused(stack, client, lambda c: _post_raw(c, body, long_boundary), 400, "malformed_multipart")
+
+
+def _send_raw(stack: ServiceStack, request: bytes, *, wait_for_answer: bool) -> bytes:
+    with socket.create_connection(("127.0.0.1", stack.port), timeout=20) as sock:
+        sock.sendall(request)
+        if not wait_for_answer:
+            return b""
+        return sock.recv(65536)
+
+
+def _server_errors(client: httpx.Client) -> float:
+    metrics = client.get("/metrics").text
+    return sum(float(line.rsplit(" ", 1)[1]) for line in metrics.splitlines()
+               if line.startswith("http_requests_total{") and 'status="5' in line)  # fmt: skip
+
+
+def test_short_content_length_and_a_client_leaving_are_client_errors(
+    stack: ServiceStack, client: httpx.Client, real_clip: Path
+) -> None:
+    whole = b"--b\r\n" + _file_part(real_clip.read_bytes()) + b"\r\n--b--\r\n"
+    head = "POST /api/v1/jobs HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; boundary=b\r\n"
+    errors_before = _server_errors(client)
+    with no_orphans(stack, client):
+        # Content-Length says less than is sent: the body read ends before the closing boundary.
+        short = f"{head}Content-Length: {len(whole) - 2000}\r\nConnection: close\r\n\r\n".encode() + whole
+        assert _send_raw(stack, short, wait_for_answer=True).startswith(b"HTTP/1.1 400")
+        # The client sends half its body and goes away.
+        half = f"{head}Content-Length: {len(whole)}\r\n\r\n".encode() + whole[: len(whole) // 2]
+        _send_raw(stack, half, wait_for_answer=False)
+        time.sleep(1)
+    assert _server_errors(client) == errors_before, "a client's mistake was counted as a server error"
