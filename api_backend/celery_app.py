@@ -1,4 +1,5 @@
-"""The Celery application: two queues, `gpu` (torch/CUDA) and `cpu` (ONNX Runtime).
+"""The Celery application: analysis queues `gpu` (torch/CUDA) and `cpu` (ONNX Runtime), and `webhooks`
+for deliveries (its own workers: an analysis worker never waits on a client's slow receiver).
 
 Jobs are acknowledged only after they finish (`acks_late`), so a worker that dies mid-job leaves
 the message to be redelivered; job state itself lives in the database, not in a result backend.
@@ -17,7 +18,8 @@ from api_backend.settings import Settings, get_settings
 
 GPU_QUEUE = "gpu"
 CPU_QUEUE = "cpu"
-QUEUES = (GPU_QUEUE, CPU_QUEUE)
+WEBHOOK_QUEUE = "webhooks"
+QUEUES = (GPU_QUEUE, CPU_QUEUE, WEBHOOK_QUEUE)
 
 
 def transport_options(broker_url: str, visibility_timeout: int) -> dict[str, object]:

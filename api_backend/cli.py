@@ -6,10 +6,20 @@ import json
 import os
 import sys
 import tempfile
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
 import typer
+
+
+class WorkerPool(StrEnum):
+    prefork = "prefork"
+    threads = "threads"
+
+
+# The webhooks worker: deliveries wait on the network, so threads, several at once.
+WEBHOOK_WORKER_ARGS = ["--queues", "webhooks", "--pool", "threads", "--concurrency", "8"]
 
 app = typer.Typer(help="Shadow Trainer: boxing video analysis.", no_args_is_help=True, add_completion=False)
 db_app = typer.Typer(help="Database migrations (Alembic).", no_args_is_help=True)
@@ -140,9 +150,13 @@ def worker(
     concurrency: Annotated[
         int | None, typer.Option(help="jobs in parallel (default: WORKER_CONCURRENCY)")
     ] = None,
+    pool: Annotated[
+        WorkerPool,
+        typer.Option(help="prefork for analysis; threads for the webhooks queue (waits on the network)"),
+    ] = WorkerPool.prefork,
     loglevel: Annotated[str, typer.Option()] = "info",
 ) -> None:
-    """Run a Celery worker that analyses videos."""
+    """Run a Celery worker: analysis (queues gpu, cpu) or webhook deliveries (queue webhooks)."""
     _prepare_multiprocess_metrics()
     from api_backend.celery_app import celery_app
     from api_backend.settings import get_settings
@@ -151,7 +165,7 @@ def worker(
     name = f"{queue_list.replace(',', '-')}-{os.getpid()}@%h"
     celery_app.worker_main(
         ["worker", "-Q", queue_list, "-c", str(concurrency or get_settings().worker_concurrency),
-         "-l", loglevel, "-n", name, "--without-gossip", "--without-mingle"]
+         "-P", pool.value, "-l", loglevel, "-n", name, "--without-gossip", "--without-mingle"]
     )  # fmt: skip
 
 
@@ -187,6 +201,9 @@ def serve(
                              "--forwarded-allow-ips", settings.forwarded_allow_ips])  # fmt: skip
     if with_worker:
         supervisor.start("worker", [sys.executable, "-m", "api_backend.cli", "worker"])
+        # Deliveries in their own (light, threaded) worker: a slow receiver never delays analysis.
+        webhooks = [sys.executable, "-m", "api_backend.cli", "worker", *WEBHOOK_WORKER_ARGS]
+        supervisor.start("webhooks", webhooks, env={"WORKER_METRICS_PORT": "0"})
     if with_beat:
         supervisor.start("beat", [sys.executable, "-m", "api_backend.cli", "beat"])
     typer.echo(f"Shadow Trainer is running at http://{host}:{port}/  (API docs: http://{host}:{port}/docs)")

@@ -23,8 +23,11 @@ class Supervisor:
         self.children: dict[str, subprocess.Popen[bytes]] = {}
         self._stopping = False
 
-    def start(self, name: str, args: list[str]) -> None:
-        self.children[name] = subprocess.Popen(args, start_new_session=True)
+    def start(self, name: str, args: list[str], env: dict[str, str] | None = None) -> None:
+        """``env``: variables to set for this child on top of ours."""
+        self.children[name] = subprocess.Popen(
+            args, start_new_session=True, env={**os.environ, **(env or {})}
+        )
 
     def _request_stop(self, signum: int, _frame: FrameType | None) -> None:
         self._stopping = True

@@ -6,6 +6,7 @@ with `X-Shadow-Timestamp`, and should reject timestamps older than a few minutes
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import json
@@ -37,8 +38,12 @@ def signature(secret: str, timestamp: str, body: bytes) -> str:
     return "sha256=" + mac.hexdigest()
 
 
-def send(url: str, body: dict[str, Any], *, secret: str, timeout_s: float, delivery_id: uuid.UUID) -> None:
-    """POST the webhook; raises httpx.HTTPError (incl. a non-2xx answer) so the caller can retry."""
+def send(url: str, body: dict[str, Any], *, secret: str, deadline_s: float, delivery_id: uuid.UUID) -> None:
+    """POST the webhook; raises httpx.HTTPError (incl. a non-2xx answer) so the caller can retry.
+
+    ``deadline_s`` bounds the whole attempt (connect, send, the answer), not each read: a receiver
+    that trickles a byte a second cannot hold a delivery worker longer than that.
+    """
     raw = json.dumps(body, separators=(",", ":")).encode()
     timestamp = str(int(time.time()))
     headers = {
@@ -48,5 +53,14 @@ def send(url: str, body: dict[str, Any], *, secret: str, timeout_s: float, deliv
         "X-Shadow-Signature": signature(secret, timestamp, raw),
         "X-Shadow-Delivery": str(delivery_id),
     }
-    response = httpx.post(url, content=raw, headers=headers, timeout=timeout_s, follow_redirects=False)
+    asyncio.run(_post(url, raw, headers, deadline_s))
+
+
+async def _post(url: str, raw: bytes, headers: dict[str, str], deadline_s: float) -> None:
+    async with httpx.AsyncClient(timeout=deadline_s, follow_redirects=False) as client:
+        try:
+            async with asyncio.timeout(deadline_s):
+                response = await client.post(url, content=raw, headers=headers)
+        except TimeoutError as exc:
+            raise httpx.TimeoutException(f"no complete answer within {deadline_s:g} s") from exc
     response.raise_for_status()

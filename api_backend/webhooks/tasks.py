@@ -8,7 +8,7 @@ import uuid
 import httpx
 from celery import Task
 
-from api_backend.celery_app import CPU_QUEUE, celery_app
+from api_backend.celery_app import WEBHOOK_QUEUE, celery_app
 from api_backend.db.engine import session_scope
 from api_backend.jobs.models import Job
 from api_backend.settings import get_settings
@@ -31,7 +31,7 @@ def deliver_webhook(self: Task, job_id: str) -> None:
     try:
         # Checked again at delivery: the host may resolve elsewhere now than at submission.
         check_callback_url(url, allow_private=settings.allow_private_callbacks)
-        send(url, body, secret=settings.secret_key, timeout_s=settings.callback_timeout_s,
+        send(url, body, secret=settings.secret_key, deadline_s=settings.callback_timeout_s,
              delivery_id=uuid.uuid5(uuid.NAMESPACE_URL, f"{job_id}:{body['event']}"))  # fmt: skip
     except CallbackAddressError as exc:
         _record(job_id, "failed", str(exc))
@@ -55,5 +55,5 @@ def _record(job_id: str, status: str, error: str | None) -> None:
 
 
 def schedule_webhook(job_id: uuid.UUID) -> None:
-    """Send the job's webhook soon (no-op for jobs without a callback_url)."""
-    deliver_webhook.apply_async(args=[str(job_id)], queue=CPU_QUEUE)
+    """Send the job's webhook soon (no-op for jobs without a callback_url), on the webhooks queue."""
+    deliver_webhook.apply_async(args=[str(job_id)], queue=WEBHOOK_QUEUE)

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 import yaml
 
+from api_backend.cli import WEBHOOK_WORKER_ARGS
 from api_backend.settings import Settings
 from tests.deploy.conftest import tool
 from tests.deploy.nginx_render import NGINX_CONF, PROJECT_ROOT, nginx_args, write_rendered
@@ -157,6 +158,19 @@ def test_prod_compose_services() -> None:
     for secret in ("SECRET_KEY", "POSTGRES_PASSWORD", "REDIS_PASSWORD", "S3_SECRET_ACCESS_KEY"):
         assert f"${{{secret}:?" in text and f"${{{secret}:-" not in text, secret
     assert "./nginx.conf:/etc/nginx/nginx.conf:ro" in services["nginx"]["volumes"]
+
+
+def test_webhooks_have_workers_of_their_own_everywhere(rendered: list[dict[str, Any]]) -> None:
+    expected = ["shadow-trainer", "worker", *WEBHOOK_WORKER_ARGS]
+    compose = load_yaml(PROJECT_ROOT / "docker-compose.prod.yml")["services"]
+    assert compose["worker-webhooks"]["command"] == expected
+    commands = [c.get("command", []) for d in rendered if d["kind"] == "Deployment"
+                for c in d["spec"]["template"]["spec"]["containers"]]  # fmt: skip
+    assert expected in commands
+    # Analysis workers do not take deliveries.
+    assert all(
+        "webhooks" not in c for c in commands if c[:2] == ["shadow-trainer", "worker"] and c != expected
+    )
 
 
 def test_the_api_trusts_forwarded_headers_only_from_its_proxy() -> None:

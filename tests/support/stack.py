@@ -32,6 +32,7 @@ def running_stack(name: str, workdir: Path, env: dict[str, str]) -> Iterator[Ser
         stack.migrate()
         stack.start_api()
         stack.start_worker()
+        stack.start_webhook_worker()
         stack.wait_for_workers()
         yield stack
     finally:
@@ -60,11 +61,14 @@ class ServiceStack:
         self.port = 0
         self.base_url = ""
 
-    def _spawn(self, label: str, args: list[str]) -> subprocess.Popen[bytes]:
+    def _spawn(
+        self, label: str, args: list[str], env: dict[str, str] | None = None
+    ) -> subprocess.Popen[bytes]:
         log = (self.workdir / f"{label}.log").open("ab")
         process = subprocess.Popen(
-            args, cwd=PROJECT_ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-        )
+            args, cwd=PROJECT_ROOT, env={**self.env, **(env or {})}, stdout=log, stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )  # fmt: skip
         self.processes[label] = process
         return process
 
@@ -99,6 +103,13 @@ class ServiceStack:
     def start_worker(self, label: str = "worker", queues: str = "cpu", concurrency: int = 1) -> None:
         self._spawn(label, [sys.executable, "-m", "api_backend.cli", "worker", "--queues", queues,
                             "--concurrency", str(concurrency), "--loglevel", "info"])  # fmt: skip
+
+    def start_webhook_worker(self, label: str = "webhooks") -> None:
+        """What `serve` and the deployments run next to the analysis workers."""
+        from api_backend.cli import WEBHOOK_WORKER_ARGS
+
+        args = [sys.executable, "-m", "api_backend.cli", "worker", *WEBHOOK_WORKER_ARGS, "--loglevel", "info"]
+        self._spawn(label, args, env={"WORKER_METRICS_PORT": "0"})
 
     def wait_for_workers(self, queue: str = "cpu", count: int = 1, timeout_s: float = 90) -> None:
         def enough() -> bool:

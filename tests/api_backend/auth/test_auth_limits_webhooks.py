@@ -10,7 +10,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, HTTPServer
+from http.server import BaseHTTPRequestHandler, HTTPServer, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -26,6 +26,7 @@ from tests.support.services import free_port, wait_until
 from tests.support.stack import ServiceStack, running_stack
 
 SECRET = "test-secret-for-signatures"
+WEBHOOK_DEADLINE_S = 3
 
 
 @pytest.fixture(scope="module")
@@ -33,6 +34,7 @@ def secure_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServiceSt
     env = {
         "AUTH_MODE": "api_key", "SECRET_KEY": SECRET, "MAX_JOBS_IN_FLIGHT": "2", "MAX_VIDEO_DURATION_S": "5",
         "MAX_VIDEO_PIXELS": str(768 * 576), "RATE_LIMIT_PER_MINUTE": "200", "ALLOW_PRIVATE_CALLBACKS": "true",
+        "CALLBACK_TIMEOUT_S": str(WEBHOOK_DEADLINE_S),
     }  # fmt: skip
     with running_stack("secure", tmp_path_factory.mktemp("secure"), env) as stack:
         yield stack
@@ -210,6 +212,49 @@ def test_webhook_is_signed_and_retried(secure_stack: ServiceStack, real_clip: Pa
         SECRET.encode(), timestamp.encode() + b"." + second["body"], hashlib.sha256
     ).hexdigest()
     assert second["headers"]["X-Shadow-Signature"] == f"sha256={expected}"
+
+
+class Trickler(BaseHTTPRequestHandler):
+    """A receiver that answers one byte a second for a minute: each read is quick, the answer never ends."""
+
+    held_s: ClassVar[list[float]] = []
+
+    def do_POST(self) -> None:
+        start = time.monotonic()
+        self.rfile.read(int(self.headers["Content-Length"]))
+        try:
+            for byte in b"HTTP/1.1 204 No Content\r\n" * 3:
+                self.wfile.write(bytes([byte]))
+                self.wfile.flush()
+                time.sleep(1)
+                if time.monotonic() - start > 60:
+                    break
+        except OSError:  # the sender hung up
+            pass
+        Trickler.held_s.append(time.monotonic() - start)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        return
+
+
+def test_a_slow_webhook_receiver_never_delays_analysis(secure_stack: ServiceStack, real_clip: Path) -> None:
+    port = free_port()
+    server = ThreadingHTTPServer(("127.0.0.1", port), Trickler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        key = new_key(secure_stack, "slow-hooks")
+        hooked = submit(secure_stack, key, real_clip, callback_url=f"http://127.0.0.1:{port}/hook")
+        assert wait_done(secure_stack, key, hooked.json()["id"])["status"] == "succeeded"
+        wait_until(lambda: len(Trickler.held_s) >= 1, 30, "the first delivery attempt to end")
+        # The attempt was cut at its deadline, not held for the minute the receiver trickles.
+        assert Trickler.held_s[0] < WEBHOOK_DEADLINE_S + 2, Trickler.held_s
+        # Meanwhile (retries keep trickling) analysis goes on at its usual pace.
+        start = time.monotonic()
+        other = submit(secure_stack, key, real_clip)
+        assert wait_done(secure_stack, key, other.json()["id"])["status"] == "succeeded"
+        assert time.monotonic() - start < 30
+    finally:
+        server.shutdown()
 
 
 @pytest.mark.parametrize(
