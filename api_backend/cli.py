@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import sys
 import tempfile
 from enum import StrEnum
@@ -132,14 +133,17 @@ def default_queues() -> str:
     return "gpu,cpu" if cuda_available() else "cpu"
 
 
-def _prepare_multiprocess_metrics() -> None:
-    """Pool children share metrics through files; the folder must be set before prometheus_client loads."""
+def _prepare_multiprocess_metrics() -> Path | None:
+    """Pool children share metrics through files; the folder must be set before prometheus_client loads.
+    Returns the folder when it was made here (the caller removes it when the worker stops)."""
     folder = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
     if folder:
         for stale in Path(folder).glob("*.db"):
             stale.unlink()
-    else:
-        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="shadow-worker-metrics-")
+        return None
+    made = tempfile.mkdtemp(prefix="shadow-worker-metrics-")
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = made
+    return Path(made)
 
 
 @app.command()
@@ -157,16 +161,20 @@ def worker(
     loglevel: Annotated[str, typer.Option()] = "info",
 ) -> None:
     """Run a Celery worker: analysis (queues gpu, cpu) or webhook deliveries (queue webhooks)."""
-    _prepare_multiprocess_metrics()
+    metrics_dir = _prepare_multiprocess_metrics()
     from api_backend.celery_app import celery_app
     from api_backend.settings import get_settings
 
     queue_list = queues or default_queues()
     name = f"{queue_list.replace(',', '-')}-{os.getpid()}@%h"
-    celery_app.worker_main(
-        ["worker", "-Q", queue_list, "-c", str(concurrency or get_settings().worker_concurrency),
-         "-P", pool.value, "-l", loglevel, "-n", name, "--without-gossip", "--without-mingle"]
-    )  # fmt: skip
+    try:
+        celery_app.worker_main(
+            ["worker", "-Q", queue_list, "-c", str(concurrency or get_settings().worker_concurrency),
+             "-P", pool.value, "-l", loglevel, "-n", name, "--without-gossip", "--without-mingle"]
+        )  # fmt: skip
+    finally:
+        if metrics_dir is not None:
+            shutil.rmtree(metrics_dir, ignore_errors=True)
 
 
 @app.command()

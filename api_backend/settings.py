@@ -48,6 +48,9 @@ class Settings(BaseSettings):
     max_video_pixels: int = Field(default=3840 * 2160, ge=1)  # width × height, after rotation
     max_jobs_in_flight: int = Field(default=10, ge=1)  # queued + running, per API key
     rate_limit_per_minute: int = Field(default=600, ge=1)  # requests per API key (or client IP)
+    # Where clients reach the API (https://boxing.example.com): the base of the links in job documents.
+    # Unset (development): the request's own Host, which a client controls.
+    public_base_url: str | None = None
     # Proxies whose X-Forwarded-For is believed (uvicorn reads the same variable for the images' command).
     forwarded_allow_ips: str = "127.0.0.1,::1"
     auth_failures_per_minute: int = Field(default=30, ge=1)  # refused keys per client address

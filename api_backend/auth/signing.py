@@ -8,8 +8,9 @@ import hmac
 import time
 import uuid
 
-# Links are valid at least `expires_s`, and stable for this long, so a job's JSON does not change
-# on every read (live event streams compare snapshots).
+# Links stay the same for up to this long, so a job's JSON does not change on every read (live event
+# streams compare snapshots). A link is valid for at most `expires_s`, and at least `expires_s` minus
+# this (or half of `expires_s` when that is shorter).
 STABLE_FOR_S = 600
 
 
@@ -21,7 +22,8 @@ def _signature(secret: str, job_id: uuid.UUID, name: str, expires: int) -> str:
 def sign_output(secret: str, job_id: uuid.UUID, name: str, expires_s: int, now: float | None = None) -> str:
     """The query string (`expires=…&signature=…`) for one output link."""
     now = time.time() if now is None else now
-    expires = int(now // STABLE_FOR_S) * STABLE_FOR_S + STABLE_FOR_S + expires_s
+    stable_s = max(1, min(STABLE_FOR_S, expires_s // 2))
+    expires = int(now // stable_s) * stable_s + expires_s
     return f"expires={expires}&signature={_signature(secret, job_id, name, expires)}"
 
 

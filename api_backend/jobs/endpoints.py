@@ -59,6 +59,13 @@ UPLOAD_OPENAPI: dict[str, Any] = {
 }
 
 
+def public_base_url(request: Request) -> str:
+    """Where clients reach the API, for the absolute links in job documents: PUBLIC_BASE_URL when set
+    (production: the Host header is the client's to choose and must not end up in signed links)."""
+    configured = get_settings().public_base_url
+    return configured.rstrip("/") + "/" if configured else str(request.base_url)
+
+
 def parse_job_id(job_id: str) -> uuid.UUID:
     try:
         return uuid.UUID(job_id)
@@ -106,7 +113,7 @@ async def create_job(
         raise ApiError(422, "validation_error", f"invalid form fields: {details}") from exc
     finally:
         upload.discard()
-    body = service.to_out(job, str(request.base_url)).model_dump(mode="json")
+    body = service.to_out(job, public_base_url(request)).model_dump(mode="json")
     headers = {"Location": f"/api/v1/jobs/{job.id}"}
     return JSONResponse(body, status_code=202 if created else 200, headers=headers)
 
@@ -123,7 +130,7 @@ def list_jobs(
     after = service.decode_cursor(cursor) if cursor else None
     jobs = repository.list_jobs(session, owner=owner, status=status, limit=limit + 1, after=after)
     page, more = jobs[:limit], len(jobs) > limit
-    base = str(request.base_url)
+    base = public_base_url(request)
     return JobPage(
         items=[service.to_out(job, base) for job in page],
         next_cursor=service.encode_cursor(page[-1]) if more else None,
@@ -132,13 +139,13 @@ def list_jobs(
 
 @router.get("/{job_id}", response_model=JobOut, summary="One job")
 def get_job(job_id: str, request: Request, session: SessionDep, owner: OwnerDep) -> JobOut:
-    return service.to_out(load_job(session, job_id, owner), str(request.base_url))
+    return service.to_out(load_job(session, job_id, owner), public_base_url(request))
 
 
 @router.post("/{job_id}/cancel", response_model=JobOut, summary="Cancel a queued or running job")
 def cancel_job(job_id: str, request: Request, session: SessionDep, owner: OwnerDep) -> JobOut:
     job = service.cancel_job(session, load_job(session, job_id, owner))
-    return service.to_out(job, str(request.base_url))
+    return service.to_out(job, public_base_url(request))
 
 
 @downloads_router.get(
@@ -202,4 +209,4 @@ def job_events(job_id: str, request: Request, owner: OwnerDep) -> EventSourceRes
     with get_sessionmaker()() as session:
         job = load_job(session, job_id, owner)
     key = presented_key(request) if get_settings().auth_mode == "api_key" else None
-    return job_event_stream(job.id, owner, key, str(request.base_url))
+    return job_event_stream(job.id, owner, key, public_base_url(request))

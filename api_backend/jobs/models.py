@@ -61,6 +61,7 @@ class Job(Base):
     input_key: Mapped[str] = mapped_column(String(512))
     input_filename: Mapped[str] = mapped_column(String(255))
     input_size: Mapped[int] = mapped_column(BigInteger)
+    input_sha256: Mapped[str | None] = mapped_column(String(64))  # tells Idempotency-Key retries apart
     input_content_type: Mapped[str | None] = mapped_column(String(128))
     video: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 

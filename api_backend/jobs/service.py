@@ -90,7 +90,7 @@ async def create_job(
     concurrent uploads must not empty the pool that every other request needs.
     """
     if idempotency_key and (existing := repository.get_by_idempotency_key(session, owner, idempotency_key)):
-        return existing, False
+        return same_request(existing, upload, options), False
     check_in_flight(session, owner, settings.max_jobs_in_flight)  # cheap refusal before the work
     session.rollback()  # ends the read transaction: its connection goes back to the pool
     if options.callback_url:
@@ -119,9 +119,20 @@ async def create_job(
         existing = repository.get_by_idempotency_key(session, owner, idempotency_key or "")
         if existing is None:
             raise
-        return existing, False
+        return same_request(existing, upload, options), False
     enqueue(session, job)
     return job, True
+
+
+def same_request(existing: Job, upload: ReceivedUpload, options: JobOptions) -> Job:
+    """The job an Idempotency-Key already made, if this request is a retry of the one that made it:
+    the same file and options. Another request under a used key is a client bug, said so (422)."""
+    same_file = existing.input_sha256 in (None, upload.sha256) and existing.input_size == upload.size
+    if same_file and existing.options == options.model_dump(mode="json"):
+        return existing
+    raise ApiError(
+        422, "idempotency_key_reused", "this Idempotency-Key was used for another file or other options"
+    )
 
 
 def _new_job(
@@ -146,6 +157,7 @@ def _new_job(
         input_key=input_key(job_id, upload.filename),
         input_filename=upload.filename,
         input_size=upload.size,
+        input_sha256=upload.sha256,
         input_content_type=upload.content_type,
         video=video.as_dict(),
         output_keys={},

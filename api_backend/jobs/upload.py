@@ -6,6 +6,7 @@ whatever the file size, and an oversize upload is refused as soon as it crosses 
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import tempfile
@@ -38,6 +39,11 @@ class ReceivedUpload:
     content_type: str | None = None
     size: int = 0
     fields: dict[str, str] = field(default_factory=dict)
+    digest: hashlib._Hash = field(default_factory=hashlib.sha256)
+
+    @property
+    def sha256(self) -> str:
+        return self.digest.hexdigest()
 
     def discard(self) -> None:
         if self.path is not None:
@@ -140,6 +146,7 @@ class _Collector:
             if self.upload.size > self.max_bytes:
                 raise UploadError(413, "upload_too_large", f"the video is larger than {self.max_bytes} bytes")
             self._file.write(chunk)
+            self.upload.digest.update(chunk)
             return
         self._value += chunk
         if len(self._value) > MAX_FIELD_BYTES:

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
 
+import httpx
 import pytest
 
 from shadow_trainer.simulation import simulate_clip
+from tests.support.services import free_port, wait_until
 from tests.support.stack import PROJECT_ROOT
 
 
@@ -86,3 +90,27 @@ def test_classify_missing_file_is_a_clear_error(tmp_path: Path) -> None:
     result = cli("classify", str(tmp_path / "nope.json"))
     assert result.returncode != 0
     assert "Traceback" not in result.stderr
+
+
+def test_a_worker_leaves_no_metrics_folder_behind(tmp_path: Path) -> None:
+    """Pool children share metrics through files in a folder the worker makes; it goes with the worker."""
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    port = free_port()
+    env = {**os.environ, "TMPDIR": str(tmp), "DATA_DIR": str(tmp_path / "data"),
+           "WORKER_METRICS_PORT": str(port), "WORKER_HEARTBEAT_S": "1"}  # fmt: skip
+    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+    cli = [sys.executable, "-m", "api_backend.cli"]
+    subprocess.run(
+        [*cli, "db", "upgrade"], env=env, cwd=PROJECT_ROOT, check=True, capture_output=True, timeout=120
+    )
+    worker = subprocess.Popen([*cli, "worker", "--queues", "cpu"], env=env, cwd=PROJECT_ROOT,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    ready = f"http://127.0.0.1:{port}/health/ready"
+    try:
+        wait_until(lambda: httpx.get(ready, timeout=2).status_code == 200, 90, "worker ready")
+        assert list(tmp.glob("shadow-worker-metrics-*")), "the worker made its metrics folder"
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        worker.wait(60)
+    assert not list(tmp.glob("shadow-worker-metrics-*"))

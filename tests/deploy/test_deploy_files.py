@@ -72,6 +72,8 @@ def test_nginx_conf_matches_the_service() -> None:
     assert re.search(r"^\s*gzip on;", conf, re.MULTILINE)
     assert "text/event-stream" not in conf.split("gzip_types", 1)[1].split(";", 1)[0]
     assert re.search(r"listen 443 ssl", conf) and re.search(r"listen 80 ", conf)
+    for internal in ("/metrics", "/health/detailed"):  # for Prometheus and operators, inside only
+        assert "return 404;" in nginx_location(conf, f"= {internal}"), internal
     for header in (
         "Strict-Transport-Security",
         "X-Content-Type-Options",

@@ -263,6 +263,7 @@ def service_env(
         shell = {
             "SECRET_KEY": "a-long-random-secret-for-this-test-only-0123456789",
             "POSTGRES_PASSWORD": "unused",
+            "PUBLIC_BASE_URL": "http://set-by-the-test.invalid",
             "REDIS_PASSWORD": "unused",
             **s3,
         }
@@ -333,7 +334,10 @@ def test_the_services_run_from_the_installed_package(
     compose = compose_services()
     k8s = k8s_commands()
     stages = dockerfile_stages()
-    procs = Processes(image, service_env, tmp_path)
+    ports = [free_port(), free_port()]
+    # Links in job documents are built on PUBLIC_BASE_URL (compose requires it): the first API here.
+    env = {**service_env, "PUBLIC_BASE_URL": f"http://127.0.0.1:{ports[0]}"}
+    procs = Processes(image, env, tmp_path)
     try:
         # Migrations: compose's one-shot service, then the k8s Job (a second run is a no-op).
         for command in (compose["migrations"]["command"], k8s["migrations-job/migrate"]):
@@ -345,8 +349,8 @@ def test_the_services_run_from_the_installed_package(
         # The API: the cpu image's CMD (compose's api service runs it), and the k8s Deployment's command.
         assert "command" not in compose["api"]
         urls = []
-        for label, command in (("api-image", image_cmd(stages, "cpu")), ("api-k8s", k8s["api/api"])):
-            port = free_port()
+        apis = (("api-image", image_cmd(stages, "cpu")), ("api-k8s", k8s["api/api"]))
+        for (label, command), port in zip(apis, ports, strict=True):
             procs.start(label, _listen_on(command, port))
             urls.append(f"http://127.0.0.1:{port}")
         for url in urls:
@@ -363,10 +367,11 @@ def test_the_services_run_from_the_installed_package(
         procs.start("beat", beat)
         probe = f"http://127.0.0.1:{service_env['WORKER_METRICS_PORT']}/health/ready"
         wait_until(lambda: httpx.get(probe, timeout=5).status_code == 200, 120, "worker ready", 0.5)
-        job = _run_job(urls[0], real_clip)
+        job = _run_job(urls[1], real_clip)  # asked of the second API, linked to the public one
         waiting = redis.Redis.from_url(service_env["REDIS_URL"]).llen("cpu")
         assert job["status"] == "succeeded", (job, f"{waiting} waiting on the cpu queue", procs.log("worker"))
         for name, url in job["outputs"].items():
+            assert url.startswith(env["PUBLIC_BASE_URL"] + "/api/v1/jobs/"), url
             response = httpx.get(url, timeout=30, follow_redirects=True)
             assert response.status_code == 200 and response.content, name
         wait_until(lambda: "beat: Starting" in procs.log("beat"), 30, "beat")

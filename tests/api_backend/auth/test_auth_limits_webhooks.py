@@ -259,11 +259,37 @@ def test_a_slow_webhook_receiver_never_delays_analysis(secure_stack: ServiceStac
 
 @pytest.mark.parametrize(
     "url",
-    ["http://127.0.0.1/hook", "http://localhost:8080/x", "http://10.1.2.3/", "http://[::1]/", "ftp://x/"],
+    [
+        "http://127.0.0.1/hook",
+        "http://localhost:8080/x",
+        "http://10.1.2.3/",
+        "http://[::1]/",
+        "ftp://x/",
+        # IPv4 inside IPv6: NAT64 (64:ff9b::/96 and the local-use /48), mapped, 6to4, Teredo.
+        "http://[64:ff9b::a00:1]/",
+        "http://[64:ff9b:1::7f00:1]/",
+        "http://[::ffff:192.168.0.1]/",
+        "http://[2002:a9fe:a9fe::]/",
+        "http://[2001:0:4136:e378:8000:63bf:f5ff:fffe]/",
+    ],
 )
 def test_callbacks_to_internal_addresses_are_refused(url: str) -> None:
     with pytest.raises(CallbackAddressError):
         check_callback_url(url, allow_private=False)
+
+
+def test_public_addresses_behind_nat64_are_allowed() -> None:
+    check_callback_url("http://[64:ff9b::808:808]/hook", allow_private=False)  # 8.8.8.8
+
+
+def test_links_never_outlive_their_expiry() -> None:
+    job_id, expires_s = uuid.uuid4(), 3600
+    for now in (1_000_000_000.0, 1_000_000_599.9, 1_000_000_600.0):
+        query = sign_output(SECRET, job_id, "summary.json", expires_s, now=now)
+        expires = int(query.split("&")[0].removeprefix("expires="))
+        assert now + expires_s - 600 < expires <= now + expires_s
+    short = int(sign_output(SECRET, job_id, "summary.json", 60, now=1_000_000_059.0).split("&")[0][8:])
+    assert 1_000_000_059 + 30 < short <= 1_000_000_059 + 60
 
 
 def test_private_callbacks_can_be_allowed() -> None:

@@ -160,13 +160,20 @@ def test_cancel_a_running_job_stops_it_without_outputs(stack: ServiceStack, long
         assert again.json()["error"]["code"] == "job_finished"
 
 
-def test_idempotency_key_returns_the_same_job(stack: ServiceStack, real_clip: Path) -> None:
+def test_idempotency_key_returns_the_same_job(stack: ServiceStack, real_clip: Path, tmp_path: Path) -> None:
     with stack.client() as client:
         first = upload(client, real_clip, device="gpu", idempotency_key="retry-42")
         second = upload(client, real_clip, device="gpu", idempotency_key="retry-42")
         assert first.status_code == 202
         assert second.status_code == 200
         assert first.json()["id"] == second.json()["id"]
+        # The same key for another request is the client's mistake, not a retry: said, not hidden.
+        other_file = tmp_path / "other.mp4"
+        other_file.write_bytes(real_clip.read_bytes()[:-1] + b"\0")
+        for reused in (upload(client, other_file, device="gpu", idempotency_key="retry-42"),
+                       upload(client, real_clip, device="cpu", idempotency_key="retry-42")):  # fmt: skip
+            assert reused.status_code == 422, reused.text
+            assert reused.json()["error"]["code"] == "idempotency_key_reused"
         client.post(f"/api/v1/jobs/{first.json()['id']}/cancel")
 
 
