@@ -97,6 +97,7 @@ def keys_create(
     with get_sessionmaker()() as session:
         row, key = create_key(session, name, owner)
         typer.echo(f"created key {row.prefix}… for {row.name} (owner {row.owner}); store it now:", err=True)
+        typer.echo(f"its webhook secret (verify webhooks with it): {row.webhook_secret}", err=True)
     typer.echo(key)
 
 
@@ -125,6 +126,31 @@ def keys_revoke(
             typer.echo(f"no active key with prefix {prefix}", err=True)
             raise typer.Exit(1)
     typer.echo(f"revoked {prefix}")
+
+
+@keys_app.command("webhook-secret")
+def keys_webhook_secret(
+    prefix: Annotated[
+        str | None, typer.Argument(help="the key's prefix; none: the secret of jobs made in open mode")
+    ] = None,
+) -> None:
+    """Print the secret that signs the webhooks of a key's jobs (Standard Webhooks, `whsec_…`)."""
+    from sqlalchemy import select
+
+    from api_backend.auth.models import ApiKey
+    from api_backend.db.engine import get_sessionmaker
+    from api_backend.settings import get_settings
+    from api_backend.webhooks.secrets import open_mode_webhook_secret
+
+    if prefix is None:
+        typer.echo(open_mode_webhook_secret(get_settings()))
+        return
+    with get_sessionmaker()() as session:
+        row = session.scalars(select(ApiKey).where(ApiKey.prefix == prefix)).first()
+    if row is None or not row.webhook_secret:
+        typer.echo(f"no key with prefix {prefix} (or one older than webhook secrets)", err=True)
+        raise typer.Exit(1)
+    typer.echo(row.webhook_secret)
 
 
 def default_queues() -> str:

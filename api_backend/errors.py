@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -56,10 +57,16 @@ class ApiError(Exception):
     """An error with a stable code that maps to an HTTP status."""
 
     def __init__(
-        self, status_code: int, code: str, message: str, headers: dict[str, str] | None = None
+        self,
+        status_code: int,
+        code: str,
+        message: str,
+        headers: dict[str, str] | None = None,
+        details: list[dict[str, Any]] | None = None,
     ) -> None:
         super().__init__(message)
         self.status_code, self.code, self.message, self.headers = status_code, code, message, headers
+        self.details = details
 
 
 def error_response(
@@ -73,7 +80,7 @@ def error_response(
 
 async def _api_error(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, ApiError)
-    return error_response(exc.status_code, exc.code, exc.message, headers=exc.headers)
+    return error_response(exc.status_code, exc.code, exc.message, exc.details, headers=exc.headers)
 
 
 async def _http_error(_: Request, exc: Exception) -> JSONResponse:
@@ -82,13 +89,17 @@ async def _http_error(_: Request, exc: Exception) -> JSONResponse:
     return error_response(exc.status_code, code, str(exc.detail), headers=exc.headers)
 
 
+def validation_details(errors: Sequence[Any]) -> list[dict[str, Any]]:
+    """Pydantic's errors as the API's `details` list: where, what, which rule (no input echoed back)."""
+    return [
+        {"loc": list(err.get("loc", ())), "msg": err.get("msg", ""), "type": err.get("type", "")}
+        for err in errors
+    ]
+
+
 async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
-    details = [
-        {"loc": list(err.get("loc", ())), "msg": err.get("msg", ""), "type": err.get("type", "")}
-        for err in exc.errors()
-    ]
-    return error_response(422, "validation_error", "the request is invalid", details)
+    return error_response(422, "validation_error", "the request is invalid", validation_details(exc.errors()))
 
 
 async def _database_down(_: Request, exc: Exception) -> JSONResponse:

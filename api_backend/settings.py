@@ -63,6 +63,9 @@ class Settings(BaseSettings):
     # Webhooks: POST the job to callback_url when it ends, signed with HMAC-SHA256 (SECRET_KEY).
     callback_max_retries: int = Field(default=8, ge=0)
     callback_timeout_s: float = Field(default=10.0, gt=0)
+    # Signs webhooks of jobs made without an API key (open mode), `whsec_…`; unset, one is derived from
+    # SECRET_KEY one-way (`shadow-trainer keys webhook-secret` prints it). Keys have their own.
+    webhook_secret: str | None = None
     # Callbacks to private/loopback addresses are refused (SSRF) unless this is set.
     allow_private_callbacks: bool = False
 

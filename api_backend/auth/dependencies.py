@@ -45,7 +45,7 @@ def get_owner(request: Request) -> str:
     except ApiError:
         count_auth_failure(request)  # 429 once this address has failed too often
         raise
-    request.state.owner, request.state.key_prefix = row.owner, row.prefix
+    request.state.owner, request.state.key_prefix, request.state.key_id = row.owner, row.prefix, row.id
     return row.owner
 
 

@@ -3,6 +3,7 @@ enough to store them safely (no slow hash needed: nothing to brute-force)."""
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import secrets
@@ -32,10 +33,16 @@ def create_key(session: Session, name: str, owner: str | None = None) -> tuple[A
         prefix=key[:PREFIX_LENGTH],
         key_hash=hash_key(key),
         owner=owner or key_id.hex[:16],
+        webhook_secret=new_webhook_secret(),
     )
     session.add(row)
     session.commit()
     return row, key
+
+
+def new_webhook_secret() -> str:
+    """A Standard Webhooks secret: `whsec_` and 24 random bytes in base64."""
+    return "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode()
 
 
 def authenticate(session: Session, key: str) -> ApiKey | None:

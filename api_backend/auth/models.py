@@ -1,4 +1,5 @@
-"""API keys. Only a SHA-256 hash of each key is stored; the key itself is shown once, at creation."""
+"""API keys. Only a SHA-256 hash of each key is stored; the key itself is shown once, at creation.
+Each key also has a webhook secret, shown at creation and again with `keys webhook-secret`."""
 
 from __future__ import annotations
 
@@ -24,3 +25,6 @@ class ApiKey(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Signs the webhooks of this key's jobs (Standard Webhooks, `whsec_…`). Kept in clear: signing
+    # needs it, and the receiver holds the same value.
+    webhook_secret: Mapped[str | None] = mapped_column(String(64))

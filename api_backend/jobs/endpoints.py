@@ -17,7 +17,7 @@ from api_backend.auth.rate_limit import enforce_client_rate_limit, enforce_rate_
 from api_backend.auth.signing import verify_output
 from api_backend.db.engine import get_sessionmaker
 from api_backend.deps import OwnerDep, SessionDep, SettingsDep, StorageDep
-from api_backend.errors import ERROR_RESPONSES, ApiError
+from api_backend.errors import ERROR_RESPONSES, ApiError, validation_details
 from api_backend.jobs import repository, service
 from api_backend.jobs.events import job_event_stream
 from api_backend.jobs.models import OUTPUT_NAMES, Job, JobStatus
@@ -60,10 +60,7 @@ UPLOAD_OPENAPI: dict[str, Any] = {
 
 
 def public_base_url(request: Request) -> str:
-    """Where clients reach the API, for the absolute links in job documents: PUBLIC_BASE_URL when set
-    (production: the Host header is the client's to choose and must not end up in signed links)."""
-    configured = get_settings().public_base_url
-    return configured.rstrip("/") + "/" if configured else str(request.base_url)
+    return service.public_base(get_settings(), str(request.base_url))
 
 
 def parse_job_id(job_id: str) -> uuid.UUID:
@@ -103,14 +100,14 @@ async def create_job(
         options = JobOptions.model_validate(upload.fields)
         job, created = await service.create_job(
             session, storage, settings, owner=owner, upload=upload, options=options,
-            idempotency_key=idempotency_key,
+            idempotency_key=idempotency_key, api_key_id=getattr(request.state, "key_id", None),
         )  # fmt: skip
         UPLOAD_BYTES.inc(upload.size)
         if created:
             JOBS_CREATED.labels(job.queue).inc()
     except ValidationError as exc:
-        details = [{"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]} for e in exc.errors()]
-        raise ApiError(422, "validation_error", f"invalid form fields: {details}") from exc
+        details = validation_details(exc.errors())
+        raise ApiError(422, "validation_error", "invalid form fields", details=details) from exc
     finally:
         upload.discard()
     body = service.to_out(job, public_base_url(request)).model_dump(mode="json")
@@ -137,9 +134,27 @@ def list_jobs(
     )
 
 
-@router.get("/{job_id}", response_model=JobOut, summary="One job")
-def get_job(job_id: str, request: Request, session: SessionDep, owner: OwnerDep) -> JobOut:
-    return service.to_out(load_job(session, job_id, owner), public_base_url(request))
+@router.get(
+    "/{job_id}",
+    response_model=JobOut,
+    summary="One job",
+    responses={304: {"description": "unchanged since the ETag sent in If-None-Match"}},
+)
+def get_job(
+    job_id: str,
+    request: Request,
+    session: SessionDep,
+    owner: OwnerDep,
+    if_none_match: Annotated[str | None, Header(max_length=1024)] = None,
+) -> Response:
+    """With `If-None-Match: <the ETag of an earlier answer>`, 304 while the job has not changed: a
+    client polling a long job moves a few bytes per poll."""
+    body = service.to_out(load_job(session, job_id, owner), public_base_url(request)).model_dump(mode="json")
+    etag = service.etag_of(body)
+    headers = {"ETag": etag}  # no Cache-Control: nginx micro-caches status polls for a second
+    if if_none_match and etag in {tag.strip() for tag in if_none_match.split(",")}:
+        return Response(status_code=304, headers=headers)
+    return JSONResponse(body, headers=headers)
 
 
 @router.post("/{job_id}/cancel", response_model=JobOut, summary="Cancel a queued or running job")
@@ -148,9 +163,10 @@ def cancel_job(job_id: str, request: Request, session: SessionDep, owner: OwnerD
     return service.to_out(job, public_base_url(request))
 
 
-@downloads_router.get(
+@downloads_router.api_route(
     "/{job_id}/outputs/{name}",
-    summary="Download an output, with a signed link from the job or with the API key",
+    methods=["GET", "HEAD"],
+    summary="Download an output, with a signed link from the job or with the API key (HEAD: headers only)",
     responses={
         200: {"content": {"application/octet-stream": {}}},
         307: {"description": "signed storage URL"},
@@ -190,6 +206,9 @@ def download_output(
     if url is not None:
         # JSON is read by the web app with fetch(): streamed from here, it needs no CORS on the bucket.
         headers = {"Content-Disposition": f'inline; filename="{name}"'}
+        if request.method == "HEAD":
+            headers["Content-Length"] = str(storage.size(key))
+            return Response(status_code=200, media_type=media_type, headers=headers)
         return StreamingResponse(storage.iter_chunks(key), media_type=media_type, headers=headers)
     try:
         path = storage.local_path(key)
@@ -204,9 +223,14 @@ def download_output(
     summary="Server-Sent Events: the job on every change, until it ends",
     responses={200: {"content": {"text/event-stream": {}}}},
 )
-def job_events(job_id: str, request: Request, owner: OwnerDep) -> EventSourceResponse:
+def job_events(
+    job_id: str,
+    request: Request,
+    owner: OwnerDep,
+    last_event_id: Annotated[str | None, Header(max_length=128)] = None,
+) -> EventSourceResponse:
     # No SessionDep: its connection would be held for the stream's life; each poll takes its own.
     with get_sessionmaker()() as session:
         job = load_job(session, job_id, owner)
     key = presented_key(request) if get_settings().auth_mode == "api_key" else None
-    return job_event_stream(job.id, owner, key, public_base_url(request))
+    return job_event_stream(job.id, owner, key, public_base_url(request), last_event_id)

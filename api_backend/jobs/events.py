@@ -147,8 +147,10 @@ def _snapshot(job_id: uuid.UUID, owner: str, key: str | None, base_url: str) -> 
 
 
 async def _events(
-    job_id: uuid.UUID, owner: str, key: str | None, base_url: str, stream: str
+    job_id: uuid.UUID, owner: str, key: str | None, base_url: str, stream: str, last_event_id: str | None
 ) -> AsyncIterator[ServerSentEvent]:
+    """Each `job` event's id is the job document's ETag: a client that reconnects with Last-Event-ID
+    gets nothing until the job changes, instead of the state it already has."""
     slots = get_stream_slots()
     try:
         last: dict[str, Any] | None = None
@@ -159,8 +161,9 @@ async def _events(
                 yield ServerSentEvent(event="end", data=json.dumps({"status": "gone"}))
                 return
             if current != last:
-                last = current
-                yield ServerSentEvent(event="job", data=json.dumps(current))
+                last, event_id = current, service.etag_of(current)
+                if event_id != last_event_id:
+                    yield ServerSentEvent(event="job", data=json.dumps(current), id=event_id)
                 if JobStatus(current["status"]).is_terminal:
                     yield ServerSentEvent(event="end", data=json.dumps({"status": current["status"]}))
                     return
@@ -170,14 +173,16 @@ async def _events(
         await run_in_threadpool(slots.release, owner, stream)
 
 
-def job_event_stream(job_id: uuid.UUID, owner: str, key: str | None, base_url: str) -> EventSourceResponse:
+def job_event_stream(
+    job_id: uuid.UUID, owner: str, key: str | None, base_url: str, last_event_id: str | None = None
+) -> EventSourceResponse:
     """The stream, or 429 ``too_many_streams`` (before anything is sent) when the owner holds
     ``MAX_EVENT_STREAMS`` already. The slot is given back when the stream ends or the client goes."""
     slots, stream = get_stream_slots(), uuid.uuid4().hex
     if not slots.take(owner, stream):
         message = f"you already have {slots.limit} event streams open; close one, or poll the job instead"
         raise ApiError(429, "too_many_streams", message, headers={"Retry-After": "5"})
-    events = _events(job_id, owner, key, base_url, stream)
+    events = _events(job_id, owner, key, base_url, stream, last_event_id)
     headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
     # The background task also runs when the client left before the generator started.
     release = BackgroundTask(slots.release, owner, stream)

@@ -62,6 +62,7 @@ class Job(Base):
     input_filename: Mapped[str] = mapped_column(String(255))
     input_size: Mapped[int] = mapped_column(BigInteger)
     input_sha256: Mapped[str | None] = mapped_column(String(64))  # tells Idempotency-Key retries apart
+    api_key_id: Mapped[uuid.UUID | None] = mapped_column()  # the key that made it: whose webhook secret
     input_content_type: Mapped[str | None] = mapped_column(String(128))
     video: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 

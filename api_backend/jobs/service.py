@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import json
 import logging
 import uuid
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -26,6 +28,7 @@ from api_backend.settings import Settings, get_settings
 from api_backend.storage import Storage
 from api_backend.webhooks.address_check import CallbackAddressError, check_callback_url
 from shadow_trainer.errors import InvalidVideoError
+from shadow_trainer.pose import available_models
 from shadow_trainer.video import VideoInfo, probe_video
 
 log = logging.getLogger(__name__)
@@ -56,6 +59,15 @@ def check_in_flight(session: Session, owner: str, limit: int) -> None:
         raise ApiError(429, "too_many_jobs", message, headers={"Retry-After": "30"})
 
 
+def check_model(name: str, settings: Settings) -> None:
+    """At submit, not in the worker: the API image holds the same model folder as the workers'."""
+    models = available_models(settings.model_dir)
+    if name.removesuffix(".pt") not in models:
+        detail = {"loc": ["model"], "msg": "unknown model", "type": "unknown_model", "available": models}
+        message = f"no pose model {name!r}; available: {', '.join(models) or 'none'}"
+        raise ApiError(422, "unknown_model", message, details=[detail])
+
+
 def check_callback(url: str, allow_private: bool) -> None:
     try:
         check_callback_url(url, allow_private=allow_private)
@@ -83,6 +95,7 @@ async def create_job(
     upload: ReceivedUpload,
     options: JobOptions,
     idempotency_key: str | None,
+    api_key_id: uuid.UUID | None = None,
 ) -> tuple[Job, bool]:
     """Store the upload and commit the job row, then enqueue. Returns (job, created).
 
@@ -92,6 +105,7 @@ async def create_job(
     if idempotency_key and (existing := repository.get_by_idempotency_key(session, owner, idempotency_key)):
         return same_request(existing, upload, options), False
     check_in_flight(session, owner, settings.max_jobs_in_flight)  # cheap refusal before the work
+    check_model(options.model or settings.default_model, settings)
     session.rollback()  # ends the read transaction: its connection goes back to the pool
     if options.callback_url:
         await run_in_threadpool(check_callback, str(options.callback_url), settings.allow_private_callbacks)
@@ -106,6 +120,7 @@ async def create_job(
         repository.lock_owner(session, owner)
         check_in_flight(session, owner, settings.max_jobs_in_flight)
         job = _new_job(session, settings, job_id, owner, upload, options, video, idempotency_key)
+        job.api_key_id = api_key_id
         session.add(job)
         session.commit()
     except ApiError:
@@ -206,6 +221,12 @@ def cancel_job(session: Session, job: Job) -> Job:
     return job
 
 
+def etag_of(body: dict[str, Any]) -> str:
+    """A strong ETag of a JSON document (the same bytes give the same tag on every API server)."""
+    digest = hashlib.sha256(json.dumps(body, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+    return f'"{digest[:32]}"'
+
+
 def encode_cursor(job: Job) -> str:
     raw = json.dumps([job.created_at.isoformat(), str(job.id)]).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
@@ -221,6 +242,14 @@ def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
         return when, after_id
     except (ValueError, TypeError, binascii.Error, json.JSONDecodeError) as exc:
         raise ApiError(400, "invalid_cursor", "the cursor is not one this API returned") from exc
+
+
+def public_base(settings: Settings, request_base: str | None = None) -> str:
+    """Where clients reach the API, for absolute links: PUBLIC_BASE_URL when set (the Host header is
+    the client's to choose and must not end up in signed links), else the request's own base, else
+    (a webhook, sent outside any request) the address `serve` listens on."""
+    base = settings.public_base_url or request_base or f"http://{settings.host}:{settings.port}"
+    return base.rstrip("/") + "/"
 
 
 def output_links(job: Job, base_url: str, settings: Settings) -> dict[str, str]:

@@ -1,41 +1,38 @@
-"""Builds, signs and sends the webhook for a finished job.
-
-Receivers verify `X-Shadow-Signature: sha256=<hex>` = HMAC-SHA256(SECRET_KEY, "<timestamp>.<body>")
-with `X-Shadow-Timestamp`, and should reject timestamps older than a few minutes (replays).
+"""Builds, signs and sends the webhook for a finished job, as Standard Webhooks
+(https://www.standardwebhooks.com, the `standardwebhooks` library): headers `webhook-id`,
+`webhook-timestamp` and `webhook-signature` (`v1,<base64 HMAC-SHA256 of "id.timestamp.body">`), signed
+with the secret of the API key that made the job. A receiver checks it with the library's own
+`Webhook(secret).verify(body, headers)`, which also refuses timestamps more than 5 minutes off.
 """
 
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import hmac
 import json
-import time
 import uuid
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
+from standardwebhooks.webhooks import Webhook
 
 from api_backend.jobs.models import Job
 
 
-def payload(job: Job) -> dict[str, Any]:
+def payload(job: Job, base_url: str, links: dict[str, str]) -> dict[str, Any]:
+    """``base_url``: where clients reach the API; ``links``: the signed output links (absolute)."""
     return {
-        "event": f"job.{job.status}",
-        "job": {
+        "type": f"job.{job.status}",
+        "timestamp": (job.finished_at or datetime.now(UTC)).isoformat(),
+        "data": {
             "id": str(job.id),
             "status": job.status,
             "error": {"code": job.error_code, "message": job.error_message} if job.error_code else None,
             "finished_at": job.finished_at.isoformat() if job.finished_at else None,
-            "outputs": sorted(job.output_keys),
-            "url": f"/api/v1/jobs/{job.id}",
+            "url": f"{base_url}api/v1/jobs/{job.id}",
+            "outputs": links,
         },
     }
-
-
-def signature(secret: str, timestamp: str, body: bytes) -> str:
-    mac = hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256)
-    return "sha256=" + mac.hexdigest()
 
 
 def send(url: str, body: dict[str, Any], *, secret: str, deadline_s: float, delivery_id: uuid.UUID) -> None:
@@ -44,16 +41,16 @@ def send(url: str, body: dict[str, Any], *, secret: str, deadline_s: float, deli
     ``deadline_s`` bounds the whole attempt (connect, send, the answer), not each read: a receiver
     that trickles a byte a second cannot hold a delivery worker longer than that.
     """
-    raw = json.dumps(body, separators=(",", ":")).encode()
-    timestamp = str(int(time.time()))
+    raw = json.dumps(body, separators=(",", ":"))
+    now = datetime.now(UTC)
     headers = {
         "Content-Type": "application/json",
-        "User-Agent": "shadow-trainer-webhook/1",
-        "X-Shadow-Timestamp": timestamp,
-        "X-Shadow-Signature": signature(secret, timestamp, raw),
-        "X-Shadow-Delivery": str(delivery_id),
+        "User-Agent": "shadow-trainer-webhook/2",
+        "webhook-id": str(delivery_id),  # the same on every retry: receivers drop duplicates by it
+        "webhook-timestamp": str(int(now.timestamp())),
+        "webhook-signature": Webhook(secret).sign(str(delivery_id), now, raw),
     }
-    asyncio.run(_post(url, raw, headers, deadline_s))
+    asyncio.run(_post(url, raw.encode(), headers, deadline_s))
 
 
 async def _post(url: str, raw: bytes, headers: dict[str, str], deadline_s: float) -> None:

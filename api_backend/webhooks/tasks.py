@@ -11,9 +11,11 @@ from celery import Task
 from api_backend.celery_app import WEBHOOK_QUEUE, celery_app
 from api_backend.db.engine import session_scope
 from api_backend.jobs.models import Job
+from api_backend.jobs.service import output_links, public_base
 from api_backend.settings import get_settings
 from api_backend.webhooks.address_check import CallbackAddressError, check_callback_url
 from api_backend.webhooks.delivery import payload, send
+from api_backend.webhooks.secrets import webhook_secret_for
 
 log = logging.getLogger(__name__)
 WEBHOOK_TASK = "shadow_trainer.deliver_webhook"
@@ -26,13 +28,15 @@ def deliver_webhook(self: Task, job_id: str) -> None:
         job = session.get(Job, uuid.UUID(job_id))
         if job is None or not job.callback_url or job.callback_status == "delivered":
             return
-        url, body = job.callback_url, payload(job)
+        base_url = public_base(settings)
+        url, body = job.callback_url, payload(job, base_url, output_links(job, base_url, settings))
+        secret = webhook_secret_for(session, job, settings)
         job.callback_attempts += 1
     try:
         # Checked again at delivery: the host may resolve elsewhere now than at submission.
         check_callback_url(url, allow_private=settings.allow_private_callbacks)
-        send(url, body, secret=settings.secret_key, deadline_s=settings.callback_timeout_s,
-             delivery_id=uuid.uuid5(uuid.NAMESPACE_URL, f"{job_id}:{body['event']}"))  # fmt: skip
+        send(url, body, secret=secret, deadline_s=settings.callback_timeout_s,
+             delivery_id=uuid.uuid5(uuid.NAMESPACE_URL, f"{job_id}:{body['type']}"))  # fmt: skip
     except CallbackAddressError as exc:
         _record(job_id, "failed", str(exc))
     except httpx.HTTPError as exc:

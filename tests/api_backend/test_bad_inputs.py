@@ -369,7 +369,19 @@ def test_wrong_field_values(
 ) -> None:
     content = real_clip.read_bytes()
     error = refused(stack, client, lambda c: upload(c, "ok.mp4", content, **fields), 422, "validation_error")
-    assert field in error["message"], error
+    details: Any = error["details"]  # one shape everywhere: where, what, which rule; no Python repr
+    assert [field] in [d["loc"] for d in details] and {"loc", "msg", "type"} <= set(details[0]), error
+    assert "{'" not in error["message"] and "[{" not in error["message"], error
+
+
+def test_unknown_model_is_refused_at_submit(
+    stack: ServiceStack, client: httpx.Client, real_clip: Path
+) -> None:
+    content = real_clip.read_bytes()
+    error = refused(stack, client, lambda c: upload(c, "ok.mp4", content, model="no-such-model"), 422,
+                    "unknown_model")  # fmt: skip
+    details: Any = error["details"]
+    assert "yolo11n-pose" in details[0]["available"] and "yolo11n-pose" in error["message"]
 
 
 def test_callback_to_a_private_address(stack: ServiceStack, client: httpx.Client, real_clip: Path) -> None:

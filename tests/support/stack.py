@@ -31,6 +31,8 @@ def running_stack(name: str, workdir: Path, env: dict[str, str]) -> Iterator[Ser
     try:
         stack.migrate()
         stack.start_api()
+        # Workers build webhook links outside any request: to this API (the API itself uses the request's).
+        stack.env.setdefault("PUBLIC_BASE_URL", stack.base_url)
         stack.start_worker()
         stack.start_webhook_worker()
         stack.wait_for_workers()

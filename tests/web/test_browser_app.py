@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 from playwright.sync_api import Browser, Page, expect
 
+from tests.support.hostile_media import growing_stream
 from tests.support.stack import ServiceStack
 from tests.web.conftest import PHONE, UPLOADED_BY_BROWSER, WebPage, open_context
 
@@ -156,40 +157,40 @@ def test_timeline_renders_and_a_punch_click_seeks_the_video(web: WebPage, punch_
     web.assert_no_console_errors()
 
 
-def failing_job(stack: ServiceStack, client: httpx.Client, video: Path) -> dict[str, Any]:
-    """A job that really fails, fast: the pose model it asks for is not installed."""
+def failing_job(stack: ServiceStack, client: httpx.Client, tmp: Path) -> dict[str, Any]:
+    """A job that really fails, fast, in the worker: its frames grow to 8K after a small first one."""
+    video = growing_stream(tmp / "grow")
     with video.open("rb") as handle:
-        files = {"file": (video.name, handle, "video/mp4")}
-        created = client.post("/api/v1/jobs", files=files, data={"model": "no-such-model"})
+        created = client.post("/api/v1/jobs", files={"file": (video.name, handle, "video/mp4")})
     assert created.status_code == 202, created.text
     job = stack.wait_for_job(client, created.json()["id"], timeout_s=120)
-    assert job["status"] == "failed" and job["error"]["code"] == "model_not_found", job
+    assert job["status"] == "failed" and job["error"]["code"] == "resolution_too_high", job
     return job
 
 
-def test_failed_job_explains_what_to_do(web: WebPage, embedded_stack: ServiceStack, real_clip: Path) -> None:
-    """A real failure: a pose model that is not installed ends the job with `model_not_found`."""
+def test_failed_job_explains_what_to_do(web: WebPage, embedded_stack: ServiceStack, tmp_path: Path) -> None:
+    """A real failure: the worker finds frames over the resolution limit (`resolution_too_high`)."""
     with embedded_stack.client() as client:
-        job = failing_job(embedded_stack, client, real_clip)
+        job = failing_job(embedded_stack, client, tmp_path)
     page = web.open(f"/jobs/{job['id']}")
     error = page.locator("#job-problem .error-box")
-    expect(error).to_have_attribute("data-code", "model_not_found")
-    expect(error).to_contain_text("isn't installed on this server")
+    expect(error).to_have_attribute("data-code", "resolution_too_high")
+    expect(error).to_contain_text("larger than this server accepts")
     expect(page.locator("#job-problem").get_by_role("link", name="Upload a video")).to_be_visible()
     expect(page.locator("#results")).to_be_hidden()
     web.screenshot("11-result-failed")
     web.open("/jobs")
     item = page.locator(f"#job-list li[data-job-id='{job['id']}']")
-    expect(item.locator(".error-box")).to_contain_text("Pick another model")
+    expect(item.locator(".error-box")).to_contain_text("Export it at 1080p")
     web.assert_no_console_errors()
 
 
 def test_job_list_loads_older_pages_with_the_cursor(
-    web: WebPage, embedded_stack: ServiceStack, punch_job: dict[str, Any], real_clip: Path
+    web: WebPage, embedded_stack: ServiceStack, punch_job: dict[str, Any], tmp_path: Path
 ) -> None:
     with embedded_stack.client() as client:
         if len(client.get("/api/v1/jobs", params={"limit": 2}).json()["items"]) < 2:
-            failing_job(embedded_stack, client, real_clip)  # run alone: a second job, cheaply
+            failing_job(embedded_stack, client, tmp_path)  # run alone: a second job, cheaply
         history = client.get("/api/v1/jobs", params={"limit": 2}).json()["items"]
     page = web.open("/jobs?limit=1")
     items = page.locator("#job-list li")

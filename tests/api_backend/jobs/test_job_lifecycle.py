@@ -110,6 +110,34 @@ def test_events_stream_until_the_job_ends(stack: ServiceStack, real_clip: Path) 
         assert progress == sorted(progress), "progress never goes backwards"
 
 
+def test_clients_poll_cheaply_and_resume_streams(stack: ServiceStack, real_clip: Path) -> None:
+    """ETag / If-None-Match on the job, HEAD on downloads, Last-Event-ID on the event stream."""
+    with stack.client() as client:
+        job = stack.wait_for_job(client, submit(client, real_clip)["id"])
+        first = client.get(f"/api/v1/jobs/{job['id']}")
+        etag = first.headers["etag"]
+        again = client.get(f"/api/v1/jobs/{job['id']}", headers={"If-None-Match": f'"other", {etag}'})
+        assert (again.status_code, again.headers["etag"], again.content) == (304, etag, b"")
+        assert (
+            client.get(f"/api/v1/jobs/{job['id']}", headers={"If-None-Match": '"other"'}).status_code == 200
+        )
+        for name, url in first.json()["outputs"].items():
+            head = client.head(url)
+            assert head.status_code in (200, 307) and head.content == b"", name
+            if head.status_code == 200:
+                assert int(head.headers["content-length"]) == len(fetch_output(client, url)), name
+        # Reconnecting with the id of the last event seen: no repeat of that state, only the end.
+        lines = []
+        with client.stream(
+            "GET", f"/api/v1/jobs/{job['id']}/events", headers={"Last-Event-ID": etag}
+        ) as events:
+            lines = [line for line in events.iter_lines() if line.startswith(("event:", "id:"))]
+        assert lines == ["event: end"], lines
+        with client.stream("GET", f"/api/v1/jobs/{job['id']}/events") as events:
+            lines = [line for line in events.iter_lines() if line.startswith(("event:", "id:"))]
+        assert lines == [f"id: {etag}", "event: job", "event: end"], lines
+
+
 def test_history_is_newest_first_with_cursor_pages(stack: ServiceStack, real_clip: Path) -> None:
     with stack.client() as client:
         ids = [submit(client, real_clip, device="gpu")["id"] for _ in range(3)]  # no GPU worker: stay queued

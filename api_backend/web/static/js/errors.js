@@ -21,6 +21,18 @@ const MESSAGES = {
     "The chosen pose model isn't installed on this server.",
     "Pick another model — the default one is always available — and upload again.",
   ],
+  unknown_model: [
+    "The chosen pose model isn't installed on this server.",
+    "Pick another model — the default one is always available — and upload again.",
+  ],
+  video_too_long: [
+    "This video is longer than this server accepts.",
+    "Trim it, for example one round at a time, and upload the parts.",
+  ],
+  resolution_too_high: [
+    "This video's picture is larger than this server accepts.",
+    "Export it at 1080p (or 4K at most) and upload that file.",
+  ],
   gpu_unavailable: [
     "No GPU is available for this job.",
     "Choose “Auto” or “CPU” as the device and upload again. CPU analysis is slower but works everywhere.",
