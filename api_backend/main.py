@@ -52,6 +52,8 @@ def create_app() -> FastAPI:
         version="0.1.0",
         description="Upload boxing videos; get pose keypoints, punches, a summary and an annotated video.",
         lifespan=lifespan,
+        # Operation ids a generated client can use as method names: `create_job`, `get_job`…
+        generate_unique_id_function=lambda route: route.name,
     )
     install_error_handlers(app)
     install_metrics(app)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
 from api_backend.auth.keys import authenticate
@@ -36,7 +37,14 @@ def _key_of(session: Session, key: str | None) -> ApiKey:
     return row
 
 
-def get_owner(request: Request) -> str:
+# Declared so the OpenAPI document has the Bearer scheme (and /docs an Authorize button); the key
+# itself is read by `presented_key`, which also accepts `X-API-Key`.
+bearer = HTTPBearer(auto_error=False, description="an API key from `shadow-trainer keys create`")
+
+
+def get_owner(
+    request: Request, _credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)] = None
+) -> str:
     if get_settings().auth_mode == "open":
         return OPEN_OWNER
     try:

@@ -163,10 +163,9 @@ def cancel_job(job_id: str, request: Request, session: SessionDep, owner: OwnerD
     return service.to_out(job, public_base_url(request))
 
 
-@downloads_router.api_route(
+@downloads_router.get(
     "/{job_id}/outputs/{name}",
-    methods=["GET", "HEAD"],
-    summary="Download an output, with a signed link from the job or with the API key (HEAD: headers only)",
+    summary="Download an output, with a signed link from the job or with the API key",
     responses={
         200: {"content": {"application/octet-stream": {}}},
         307: {"description": "signed storage URL"},
@@ -216,6 +215,16 @@ def download_output(
         raise ApiError(404, "output_missing", f"{name} is no longer stored") from exc
     assert path is not None
     return FileResponse(path, media_type=media_type, filename=name, content_disposition_type="inline")
+
+
+# The same handler for HEAD (size and type without the body), as an operation of its own.
+downloads_router.add_api_route(
+    "/{job_id}/outputs/{name}",
+    download_output,
+    methods=["HEAD"],
+    name="download_output_headers",
+    summary="An output's headers (size, type) without its body",
+)
 
 
 @router.get(
