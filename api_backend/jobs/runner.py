@@ -104,9 +104,10 @@ def run_job(job_id: uuid.UUID, task_id: str | None = None, worker: str | None = 
         _end(claimed, started, JobStatus.cancelled, stage="cancelled")
         return
     except AnalysisError as exc:
-        _end(
-            claimed, started, JobStatus.failed, stage="failed", error_code=exc.code, error_message=exc.message
-        )
+        # The engine names the worker's copy (`input.mp4`); the user knows the file by its own name.
+        local_name = repr("input" + Path(claimed.input_key).suffix)
+        message = exc.message.replace(local_name, repr(claimed.input_filename))
+        _end(claimed, started, JobStatus.failed, stage="failed", error_code=exc.code, error_message=message)
         return
     stages = {**result.stage_seconds, "uploading": upload_s}
     record_stages(claimed.queue, stages, result.frames_per_second)

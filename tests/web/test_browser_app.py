@@ -176,6 +176,7 @@ def test_failed_job_explains_what_to_do(web: WebPage, embedded_stack: ServiceSta
     error = page.locator("#job-problem .error-box")
     expect(error).to_have_attribute("data-code", "resolution_too_high")
     expect(error).to_contain_text("larger than this server accepts")
+    expect(error).to_contain_text("'grow.h264': 7680×4320")  # the user's file name, not the worker's copy
     expect(page.locator("#job-problem").get_by_role("link", name="Upload a video")).to_be_visible()
     expect(page.locator("#results")).to_be_hidden()
     web.screenshot("11-result-failed")
