@@ -13,6 +13,14 @@ from typing import Annotated
 
 import typer
 
+from api_backend.cli_output import (
+    EXIT_BAD_INPUT,
+    EXIT_NOT_FOUND,
+    AnalysisProgress,
+    exit_code_for,
+    summary_lines,
+)
+
 
 class WorkerPool(StrEnum):
     prefork = "prefork"
@@ -23,6 +31,26 @@ class WorkerPool(StrEnum):
 WEBHOOK_WORKER_ARGS = ["--queues", "webhooks", "--pool", "threads", "--concurrency", "8"]
 
 app = typer.Typer(help="Shadow Trainer: boxing video analysis.", no_args_is_help=True, add_completion=False)
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        typer.echo(f"shadow-trainer {version('shadow-trainer')}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    show_version: Annotated[
+        bool,
+        typer.Option("--version", callback=_print_version, is_eager=True, help="print the version and exit"),
+    ] = False,
+) -> None:
+    """Shadow Trainer: boxing video analysis."""
+
+
 db_app = typer.Typer(help="Database migrations (Alembic).", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 keys_app = typer.Typer(help="API keys (AUTH_MODE=api_key).", no_args_is_help=True)
@@ -245,29 +273,59 @@ def serve(
     raise typer.Exit(supervisor.wait())
 
 
+class Device(StrEnum):
+    auto = "auto"
+    cpu = "cpu"
+    gpu = "gpu"
+
+
+def _writable_out(out: Path) -> None:
+    """Checked before any work: a wrong --out is found in a second, not after the analysis."""
+    if out.exists() and not out.is_dir():
+        typer.echo(f"error: --out {out} is a file, not a folder", err=True)
+        raise typer.Exit(EXIT_BAD_INPUT)
+    parent = out if out.exists() else next((p for p in out.parents if p.exists()), Path("."))
+    if not os.access(parent, os.W_OK | os.X_OK):
+        typer.echo(f"error: cannot write to {parent} (for --out {out})", err=True)
+        raise typer.Exit(EXIT_BAD_INPUT)
+
+
 @app.command()
 def analyze(
     video: Annotated[Path, typer.Argument(help="the video file")],
     out: Annotated[Path, typer.Option("--out", help="folder for the four outputs")],
     model: Annotated[str, typer.Option(help="pose model name")] = "yolo11n-pose",
-    device: Annotated[str, typer.Option(help="auto | cpu | gpu")] = "auto",
+    device: Annotated[Device, typer.Option(help="where pose estimation runs")] = Device.auto,
     model_dir: Annotated[Path | None, typer.Option(help="folder of pose models")] = None,
 ) -> None:
-    """Analyse one video into OUT: annotated.mp4, keypoints.json, punches.json, summary.json."""
+    """Analyse one video into OUT: annotated.mp4, keypoints.json, punches.json, summary.json.
+
+    Exit codes: 0 done, 1 the analysis failed, 2 bad input (not a video, over a limit, a wrong
+    option), 3 not found (the video, the model)."""
+    from rich.console import Console
+
     from shadow_trainer.errors import AnalysisError
     from shadow_trainer.pipeline import analyze_video
+    from shadow_trainer.video import probe_video
 
-    def show(stage: str, fraction: float) -> None:
-        typer.echo(f"\r{stage:<14} {fraction * 100:5.1f}%", nl=False, err=True)
-
+    if not video.is_file():
+        typer.echo(f"error: file_not_found: {video} does not exist", err=True)
+        raise typer.Exit(EXIT_NOT_FOUND)
+    _writable_out(out)
+    console = Console(stderr=True)
     try:
-        result = analyze_video(video, out, model=model, device=device, model_dir=model_dir, progress=show)
+        frames = probe_video(video).frames
+        with AnalysisProgress(frames, console) as progress:
+            result = analyze_video(
+                video, out, model=model, device=device.value, model_dir=model_dir, progress=progress
+            )
     except AnalysisError as exc:
-        typer.echo(f"\nerror: {exc.code}: {exc.message}", err=True)
-        raise typer.Exit(2) from exc
-    typer.echo("", err=True)
+        typer.echo(f"error: {exc.code}: {exc.message}", err=True)
+        raise typer.Exit(exit_code_for(exc)) from exc
     for name, path in result.outputs.items():
         typer.echo(f"{name:<16} {path}")
+    for line in summary_lines(result.summary):
+        typer.echo(line)
     typer.echo(f"{result.frames_per_second:.1f} frames/s")
 
 
@@ -281,7 +339,7 @@ def classify(keypoints: Annotated[Path, typer.Argument(help="a keypoints.json fi
         document = classify_keypoints(load_keypoints(keypoints))
     except AnalysisError as exc:
         typer.echo(f"error: {exc.code}: {exc.message}", err=True)
-        raise typer.Exit(2) from exc
+        raise typer.Exit(exit_code_for(exc)) from exc
     json.dump(document, sys.stdout, indent=2)
     sys.stdout.write("\n")
 

@@ -43,6 +43,34 @@ def test_analyze_writes_the_four_outputs(real_clip: Path, tmp_path: Path) -> Non
     ]
     keypoints = json.loads((out / "keypoints.json").read_text())
     assert keypoints["frame_count"] == 20
+    # A short summary for the person at the terminal (people walking: nobody boxes).
+    assert "no boxer found: no punches counted" in result.stdout
+    assert "━" not in result.stderr, "no progress bar drawn when stderr is not a terminal"
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "says"),
+    [
+        (["analyze", "/no/such/video.mp4", "--out", "OUT"], 3, "file_not_found"),
+        (["analyze", "VIDEO", "--out", "VIDEO"], 2, "is a file, not a folder"),
+        (["analyze", "VIDEO", "--out", "OUT", "--model", "no-such-model"], 3, "model_not_found"),
+        (["analyze", "VIDEO", "--out", "OUT", "--device", "tpu"], 2, "'tpu' is not one of"),
+    ],
+    ids=["missing-video", "out-is-a-file", "unknown-model", "bad-device"],
+)
+def test_analyze_exit_codes_tell_mistakes_apart(
+    real_clip: Path, tmp_path: Path, args: list[str], code: int, says: str
+) -> None:
+    argv = [str(real_clip) if a == "VIDEO" else str(tmp_path / "out") if a == "OUT" else a for a in args]
+    result = cli(*argv)
+    assert result.returncode == code, (result.stdout, result.stderr)
+    assert says in result.stderr and "Traceback" not in result.stderr
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+
+
+def test_version() -> None:
+    result = cli("--version")
+    assert result.returncode == 0 and result.stdout.startswith("shadow-trainer ")
 
 
 def test_analyze_refuses_a_file_that_is_not_a_video(tmp_path: Path) -> None:
