@@ -11,12 +11,15 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
+import httpx
 import typer
 
 from api_backend.cli_output import (
     EXIT_BAD_INPUT,
+    EXIT_FAILED,
     EXIT_NOT_FOUND,
     AnalysisProgress,
+    SubmitProgress,
     exit_code_for,
     summary_lines,
 )
@@ -327,6 +330,56 @@ def analyze(
     for line in summary_lines(result.summary):
         typer.echo(line)
     typer.echo(f"{result.frames_per_second:.1f} frames/s")
+
+
+@app.command()
+def submit(
+    video: Annotated[Path, typer.Argument(help="the video file")],
+    server: Annotated[
+        str, typer.Option(envvar="SHADOW_TRAINER_URL", help="the API, e.g. https://boxing.example.com")
+    ],
+    api_key: Annotated[
+        str | None, typer.Option(envvar="SHADOW_TRAINER_API_KEY", help="with AUTH_MODE=api_key")
+    ] = None,
+    model: Annotated[str | None, typer.Option(help="pose model name (default: the server's)")] = None,
+    device: Annotated[Device, typer.Option(help="where pose estimation runs")] = Device.auto,
+    wait: Annotated[bool, typer.Option("--wait/--no-wait", help="wait until the job ends")] = False,
+    out: Annotated[Path | None, typer.Option(help="with --wait: download the outputs here")] = None,
+) -> None:
+    """Send a video to a running server (the Python client, `shadow_trainer_client`); prints the job id.
+
+    Exit codes as for `analyze`; a refused upload exits 2 (4xx) or 1 (5xx, unreachable)."""
+    from rich.console import Console
+
+    from shadow_trainer_client import ApiError, Client, JobFailed
+
+    if not video.is_file():
+        typer.echo(f"error: file_not_found: {video} does not exist", err=True)
+        raise typer.Exit(EXIT_NOT_FOUND)
+    if out is not None:
+        _writable_out(out)
+    console = Console(stderr=True)
+    try:
+        with Client(server, api_key) as client, SubmitProgress(console) as progress:
+            job = client.submit(video, device=device.value, model=model or "")
+            typer.echo(job.id)
+            if not (wait or out):
+                return
+            job = client.wait(job.id, progress=progress)
+            if out is not None:
+                out.mkdir(parents=True, exist_ok=True)
+                for name in job.outputs:
+                    typer.echo(f"{name:<16} {client.download(job, name, out / name)}")
+    except ApiError as exc:
+        typer.echo(f"error: {exc.code}: {exc.message}", err=True)
+        raise typer.Exit(EXIT_BAD_INPUT if exc.status < 500 else EXIT_FAILED) from exc
+    except JobFailed as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(EXIT_FAILED) from exc
+    except httpx.HTTPError as exc:
+        typer.echo(f"error: cannot reach {server}: {exc}", err=True)
+        raise typer.Exit(EXIT_FAILED) from exc
+    typer.echo(job.status)
 
 
 @app.command()

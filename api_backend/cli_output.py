@@ -69,6 +69,29 @@ class AnalysisProgress:
         self.bar.update(self.task, completed=fraction, stage=stage, done=done, fps=fps)
 
 
+class SubmitProgress:
+    """A server's job as a bar on stderr while `submit --wait` waits (the client's progress callback)."""
+
+    def __init__(self, console: Console) -> None:
+        self.bar = Progress(
+            TextColumn("{task.fields[stage]:<12}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
+            TimeRemainingColumn(), console=console, transient=True,
+        )  # fmt: skip
+        self.task: TaskID | None = None
+
+    def __enter__(self) -> SubmitProgress:
+        self.bar.start()
+        self.task = self.bar.add_task("job", total=1.0, stage="queued")
+        return self
+
+    def __exit__(self, *exc: type[BaseException] | BaseException | TracebackType | None) -> None:
+        self.bar.stop()
+
+    def __call__(self, job: Any) -> None:
+        assert self.task is not None
+        self.bar.update(self.task, completed=job.progress, stage=job.stage)
+
+
 def summary_lines(summary: dict[str, Any]) -> list[str]:
     """A few lines a boxer reads first; the JSON files hold the rest."""
     if not summary.get("boxer_found"):
