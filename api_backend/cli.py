@@ -216,6 +216,7 @@ def worker(
         typer.Option(help="prefork for analysis; threads for the webhooks queue (waits on the network)"),
     ] = WorkerPool.prefork,
     loglevel: Annotated[str, typer.Option()] = "info",
+    quiet: Annotated[bool, typer.Option("--quiet", help="no startup banner")] = False,
 ) -> None:
     """Run a Celery worker: analysis (queues gpu, cpu) or webhook deliveries (queue webhooks)."""
     metrics_dir = _prepare_multiprocess_metrics()
@@ -224,9 +225,10 @@ def worker(
 
     queue_list = queues or default_queues()
     name = f"{queue_list.replace(',', '-')}-{os.getpid()}@%h"
+    banner = ["--quiet"] if quiet else []
     try:
         celery_app.worker_main(
-            ["worker", "-Q", queue_list, "-c", str(concurrency or get_settings().worker_concurrency),
+            [*banner, "worker", "-Q", queue_list, "-c", str(concurrency or get_settings().worker_concurrency),
              "-P", pool.value, "-l", loglevel, "-n", name, "--without-gossip", "--without-mingle"]
         )  # fmt: skip
     finally:
@@ -235,7 +237,10 @@ def worker(
 
 
 @app.command()
-def beat(loglevel: Annotated[str, typer.Option()] = "info") -> None:
+def beat(
+    loglevel: Annotated[str, typer.Option()] = "info",
+    quiet: Annotated[bool, typer.Option("--quiet", help="no startup banner")] = False,
+) -> None:
     """Run Celery beat: schedules maintenance (file retention, stuck-job recovery). Run exactly one."""
     from api_backend.celery_app import celery_app
     from api_backend.settings import get_settings
@@ -243,7 +248,8 @@ def beat(loglevel: Annotated[str, typer.Option()] = "info") -> None:
     data_dir = get_settings().data_dir
     data_dir.mkdir(parents=True, exist_ok=True)
     schedule = (data_dir / "celerybeat-schedule").resolve()
-    celery_app.start(["beat", "--schedule", str(schedule), "--loglevel", loglevel])
+    banner = ["--quiet"] if quiet else []
+    celery_app.start([*banner, "beat", "--schedule", str(schedule), "--loglevel", loglevel])
 
 
 @app.command()
@@ -260,19 +266,21 @@ def serve(
     settings = get_settings()
     db_upgrade("head")
     host, port = host or settings.host, port or settings.port
+    # The address first: it is what a person starting this looks for.
+    typer.echo(f"Shadow Trainer is running at http://{host}:{port}/  (API docs: http://{host}:{port}/docs)")
+    typer.echo(f"  upload:  curl -F file=@video.mp4 http://{host}:{port}/api/v1/jobs")
     supervisor = Supervisor()
     supervisor.start("api", [sys.executable, "-m", "uvicorn", "api_backend.main:app", "--host", host,
                              "--port", str(port), "--log-level", settings.log_level,
                              "--forwarded-allow-ips", settings.forwarded_allow_ips])  # fmt: skip
+    cli = [sys.executable, "-m", "api_backend.cli"]
     if with_worker:
-        supervisor.start("worker", [sys.executable, "-m", "api_backend.cli", "worker"])
+        supervisor.start("worker", [*cli, "worker", "--quiet"])
         # Deliveries in their own (light, threaded) worker: a slow receiver never delays analysis.
-        webhooks = [sys.executable, "-m", "api_backend.cli", "worker", *WEBHOOK_WORKER_ARGS]
+        webhooks = [*cli, "worker", *WEBHOOK_WORKER_ARGS, "--quiet"]
         supervisor.start("webhooks", webhooks, env={"WORKER_METRICS_PORT": "0"})
     if with_beat:
-        supervisor.start("beat", [sys.executable, "-m", "api_backend.cli", "beat"])
-    typer.echo(f"Shadow Trainer is running at http://{host}:{port}/  (API docs: http://{host}:{port}/docs)")
-    typer.echo(f"  upload:  curl -F file=@video.mp4 http://{host}:{port}/api/v1/jobs")
+        supervisor.start("beat", [*cli, "beat", "--quiet"])
     raise typer.Exit(supervisor.wait())
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import logging.config
+import sys
 from datetime import UTC, datetime
 from typing import Any
 
@@ -62,5 +63,12 @@ def logging_config(level: str, fmt: str) -> dict[str, Any]:
     }
 
 
+def resolve_format(fmt: str) -> str:
+    """`auto`: text for a person at a terminal, JSON for log collectors (containers, files, CI)."""
+    if fmt != "auto":
+        return fmt
+    return "text" if sys.stderr.isatty() else "json"
+
+
 def configure_logging(level: str, fmt: str) -> None:
-    logging.config.dictConfig(logging_config(level, fmt))
+    logging.config.dictConfig(logging_config(level, resolve_format(fmt)))

@@ -16,6 +16,7 @@ from api_backend.observability.context import new_request_id, request_id_var
 
 access_log = logging.getLogger("shadow_trainer.access")
 QUIET_PATHS = ("/health/live", "/health/ready", "/metrics")  # probes and scrapes: debug level only
+QUIET_PREFIXES = ("/assets/",)  # the web app's files: dozens a page load, nothing to learn from
 
 
 class RequestContextMiddleware:
@@ -52,7 +53,8 @@ class RequestContextMiddleware:
             seconds = time.perf_counter() - start
             record_request(scope, status, seconds)
             path = scope.get("path", "")
-            level = logging.DEBUG if path in QUIET_PATHS else logging.INFO
+            quiet = path in QUIET_PATHS or path.startswith(QUIET_PREFIXES)
+            level = logging.DEBUG if quiet and status < 400 else logging.INFO
             access_log.log(
                 level, "%s %s %d", scope.get("method"), path, status,
                 extra={"method": scope.get("method"), "path": path, "status": status,

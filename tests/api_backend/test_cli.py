@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -142,3 +143,26 @@ def test_a_worker_leaves_no_metrics_folder_behind(tmp_path: Path) -> None:
         worker.send_signal(signal.SIGTERM)
         worker.wait(60)
     assert not list(tmp.glob("shadow-worker-metrics-*"))
+
+
+def test_serve_says_where_it_runs_first_and_keeps_the_noise_out(tmp_path: Path) -> None:
+    port = free_port()
+    env = {**os.environ, "DATA_DIR": str(tmp_path / "data"), "WORKER_METRICS_PORT": "0", "LOG_LEVEL": "info"}
+    out, err = (tmp_path / "out.txt").open("w"), (tmp_path / "err.txt").open("w")
+    serve = subprocess.Popen([sys.executable, "-m", "api_backend.cli", "serve", "--port", str(port)], env=env,
+                             cwd=tmp_path, stdout=out, stderr=err, start_new_session=True)  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_until(lambda: httpx.get(f"{url}/health/ready", timeout=2).status_code == 200, 90, "serve")
+        page = httpx.get(url, timeout=10).text
+        assets = re.findall(r'(?:src|href)="(/assets/[^"]+)"', page)
+        assert assets and all(httpx.get(url + a, timeout=10).status_code == 200 for a in assets)
+        wait_until(lambda: "celery.beat" in (tmp_path / "err.txt").read_text(), 60, "beat started")
+    finally:
+        serve.send_signal(signal.SIGTERM)
+        serve.wait(90)
+    stdout, stderr = (tmp_path / "out.txt").read_text(), (tmp_path / "err.txt").read_text()
+    assert stdout.splitlines()[0] == f"Shadow Trainer is running at {url}/  (API docs: {url}/docs)"
+    assert "[config]" not in stdout + stderr and "-------------- " not in stdout + stderr, "Celery's banner"
+    assert "GET /assets/" not in stderr, "an access line per static file"
+    assert "GET / 200" in stderr  # the page itself is still logged
