@@ -7,7 +7,6 @@ import re
 import threading
 import time
 import uuid
-from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, HTTPServer, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, ClassVar
@@ -20,23 +19,10 @@ from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from api_backend.auth.signing import sign_output
 from api_backend.webhooks.address_check import CallbackAddressError, check_callback_url
+from tests.api_backend.auth.conftest import SECRET, WEBHOOK_DEADLINE_S
 from tests.support.hostile_media import growing_stream, pixel_bomb, raw_long_stream
 from tests.support.services import free_port, wait_until
-from tests.support.stack import ServiceStack, running_stack
-
-SECRET = "test-secret-for-signatures"
-WEBHOOK_DEADLINE_S = 3
-
-
-@pytest.fixture(scope="module")
-def secure_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServiceStack]:
-    env = {
-        "AUTH_MODE": "api_key", "SECRET_KEY": SECRET, "MAX_JOBS_IN_FLIGHT": "2", "MAX_VIDEO_DURATION_S": "5",
-        "MAX_VIDEO_PIXELS": str(768 * 576), "RATE_LIMIT_PER_MINUTE": "200", "ALLOW_PRIVATE_CALLBACKS": "true",
-        "CALLBACK_TIMEOUT_S": str(WEBHOOK_DEADLINE_S),
-    }  # fmt: skip
-    with running_stack("secure", tmp_path_factory.mktemp("secure"), env) as stack:
-        yield stack
+from tests.support.stack import ServiceStack
 
 
 def new_key(stack: ServiceStack, name: str) -> dict[str, str]:
