@@ -14,7 +14,7 @@ from celery.signals import setup_logging
 from kombu import Queue
 
 from api_backend.observability.logs import configure_logging
-from api_backend.settings import Settings, get_settings
+from api_backend.settings import Settings, get_settings, is_redis_url
 
 GPU_QUEUE = "gpu"
 CPU_QUEUE = "cpu"
@@ -23,7 +23,7 @@ QUEUES = (GPU_QUEUE, CPU_QUEUE, WEBHOOK_QUEUE)
 
 
 def transport_options(broker_url: str, visibility_timeout: int) -> dict[str, object]:
-    if broker_url.startswith(("redis://", "rediss://")):
+    if is_redis_url(broker_url):
         return {"visibility_timeout": visibility_timeout, "polling_interval": 0.5}
     return {}  # the SQLAlchemy transport hands its options to create_engine(), which takes none of these
 

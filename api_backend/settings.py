@@ -19,6 +19,10 @@ from shadow_trainer.video import VideoLimits
 DEFAULT_SECRET = "change-me-in-production"
 
 
+def is_redis_url(url: str) -> bool:
+    return url.startswith(("redis://", "rediss://"))
+
+
 class Settings(BaseSettings):
     # env_ignore_empty: `S3_ENDPOINT_URL=` (as compose files often write) means "not set".
     model_config = SettingsConfigDict(
@@ -122,6 +126,12 @@ class Settings(BaseSettings):
             return self.redis_url
         # Server-less transport: a SQLite file that the API and every local worker share.
         return f"sqla+sqlite:///{(self.data_dir / 'broker.db').resolve()}"
+
+    @property
+    def redis_broker_url(self) -> str | None:
+        """The broker when it is Redis: state the API servers share (rate limits, stream slots) goes there."""
+        broker = self.resolved_broker_url
+        return broker if is_redis_url(broker) else None
 
     @property
     def resolved_storage_backend(self) -> Literal["local", "s3"]:

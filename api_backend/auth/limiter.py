@@ -49,12 +49,9 @@ class RateLimits:
 @lru_cache
 def get_rate_limits() -> RateLimits:
     settings = get_settings()
-    broker = settings.resolved_broker_url
-    storage: Storage
-    if broker.startswith(("redis://", "rediss://")):
-        storage = RedisStorage(broker, socket_timeout=0.5, socket_connect_timeout=0.5)
-    else:
-        storage = MemoryStorage()
+    storage: Storage = MemoryStorage()
+    if settings.redis_broker_url:
+        storage = RedisStorage(settings.redis_broker_url, socket_timeout=0.5, socket_connect_timeout=0.5)
     return RateLimits(storage, settings.rate_limit_per_minute, settings.auth_failures_per_minute)
 
 

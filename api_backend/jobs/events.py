@@ -131,9 +131,8 @@ class RedisStreamSlots(StreamSlots):
 @lru_cache
 def get_stream_slots() -> StreamSlots:
     settings = get_settings()
-    broker = settings.resolved_broker_url
-    if broker.startswith(("redis://", "rediss://")):
-        return RedisStreamSlots(settings.max_event_streams, broker)
+    if settings.redis_broker_url:
+        return RedisStreamSlots(settings.max_event_streams, settings.redis_broker_url)
     return MemoryStreamSlots(settings.max_event_streams)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import create_engine, text
 
 from api_backend.celery_app import celery_app
+from api_backend.settings import is_redis_url
 
 # kombu's Redis transport keeps priorities 3, 6, 9 in sibling lists named queue + sep + priority.
 REDIS_PRIORITY_SUFFIXES = ("", "\x06\x163", "\x06\x166", "\x06\x169")
@@ -12,7 +13,7 @@ REDIS_PRIORITY_SUFFIXES = ("", "\x06\x163", "\x06\x166", "\x06\x169")
 
 def queue_lengths(queues: tuple[str, ...]) -> dict[str, int]:
     url = celery_app.conf.broker_url or ""
-    if url.startswith(("redis://", "rediss://")):
+    if is_redis_url(url):
         return _redis_lengths(url, queues)
     if url.startswith("sqla+"):
         return _sqla_lengths(url.removeprefix("sqla+"), queues)
