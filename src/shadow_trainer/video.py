@@ -42,10 +42,6 @@ class VideoLimits:
         """FFmpeg refuses larger pictures itself (before allocating them), also while probing."""
         return {} if self.max_pixels is None else {"max_pixels": str(self.max_pixels)}
 
-    @property
-    def max_frames(self) -> int | None:
-        return None if self.max_duration_s is None else int(self.max_duration_s * MAX_FRAME_RATE) + 1
-
     def check_size(self, width: int, height: int, name: str) -> None:
         if self.max_pixels is not None and width * height > self.max_pixels:
             raise VideoLimitError(
@@ -57,8 +53,8 @@ class VideoLimits:
         """``index``: frames decoded before this one; ``t``: this frame's time in seconds."""
         if self.max_duration_s is None:
             return
-        max_frames = self.max_frames or 0
-        if t > self.max_duration_s or index >= max_frames:
+        # By timestamp, and by count: a stream may carry no timestamps, or ones that barely move.
+        if t > self.max_duration_s or index > self.max_duration_s * MAX_FRAME_RATE:
             raise VideoLimitError(
                 f"{name!r} lasts longer than the limit of {self.max_duration_s:.0f} s",
                 code="video_too_long",
