@@ -191,18 +191,7 @@ async def receive_upload(
     tmp_dir.mkdir(parents=True, exist_ok=True)
     collector = _Collector(tmp_dir, max_bytes, file_field)
     try:
-        parser = MultipartParser(boundary, collector.callbacks())  # type: ignore[arg-type]
-        await _feed(request, parser, max_bytes + MULTIPART_OVERHEAD)
-        if not collector.complete:
-            raise UploadError(
-                400, "incomplete_multipart", "the body ended before the multipart closing boundary"
-            )
-    except FormParserError as exc:  # malformed parts, or a boundary python-multipart refuses (> 256)
-        collector.upload.discard()
-        raise UploadError(400, "malformed_multipart", f"the multipart body is malformed: {exc}") from exc
-    except ClientDisconnect as exc:
-        collector.upload.discard()
-        raise UploadError(400, "client_disconnected", "the client went away before the upload ended") from exc
+        await _parse(request, boundary, collector, max_bytes + MULTIPART_OVERHEAD)
     except UploadError:
         collector.upload.discard()
         raise
@@ -213,13 +202,22 @@ async def receive_upload(
     return collector.upload
 
 
-async def _feed(request: Request, parser: MultipartParser, max_body_bytes: int) -> None:
-    received = 0
-    async for chunk in request.stream():
-        received += len(chunk)
-        if received > max_body_bytes:
-            raise UploadError(
-                413, "upload_too_large", f"the request body is larger than {max_body_bytes} bytes"
-            )
-        parser.write(chunk)
-    parser.finalize()
+async def _parse(request: Request, boundary: bytes, collector: _Collector, max_body_bytes: int) -> None:
+    """Feed the body to python-multipart; every way it can go wrong comes out as an UploadError."""
+    try:
+        parser = MultipartParser(boundary, collector.callbacks())  # type: ignore[arg-type]
+        received = 0
+        async for chunk in request.stream():
+            received += len(chunk)
+            if received > max_body_bytes:
+                raise UploadError(
+                    413, "upload_too_large", f"the request body is larger than {max_body_bytes} bytes"
+                )
+            parser.write(chunk)
+        parser.finalize()
+    except FormParserError as exc:  # malformed parts, or a boundary python-multipart refuses (> 256)
+        raise UploadError(400, "malformed_multipart", f"the multipart body is malformed: {exc}") from exc
+    except ClientDisconnect as exc:
+        raise UploadError(400, "client_disconnected", "the client went away before the upload ended") from exc
+    if not collector.complete:
+        raise UploadError(400, "incomplete_multipart", "the body ended before the multipart closing boundary")
