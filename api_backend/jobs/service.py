@@ -123,14 +123,12 @@ async def create_job(
         job.api_key_id = api_key_id
         session.add(job)
         session.commit()
-    except ApiError:
+    except (ApiError, IntegrityError) as exc:
         session.rollback()
         await run_in_threadpool(storage.delete_prefix, f"jobs/{job_id}/")
-        raise
-    except IntegrityError:
-        # Two requests with the same Idempotency-Key raced: the other one won.
-        session.rollback()
-        await run_in_threadpool(storage.delete_prefix, f"jobs/{job_id}/")
+        if isinstance(exc, ApiError):
+            raise
+        # IntegrityError: two requests with the same Idempotency-Key raced, and the other one won.
         existing = repository.get_by_idempotency_key(session, owner, idempotency_key or "")
         if existing is None:
             raise
