@@ -11,10 +11,12 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi_offline import FastAPIOffline
 from starlette.concurrency import run_in_threadpool
 
+from api_backend.auth.limiter import get_rate_limits
 from api_backend.errors import install_error_handlers
 from api_backend.health.endpoints import router as health_router
 from api_backend.jobs.endpoints import downloads_router
 from api_backend.jobs.endpoints import router as jobs_router
+from api_backend.jobs.events import get_stream_slots
 from api_backend.maintenance.service import sweep_upload_tmp
 from api_backend.observability.api_metrics import install_metrics
 from api_backend.observability.logs import configure_logging
@@ -35,6 +37,10 @@ async def lifespan(_: FastAPI) -> AsyncIterator[None]:
     swept = await run_in_threadpool(sweep_upload_tmp, settings.upload_tmp_dir)
     if swept:
         log.info("removed %d abandoned partial uploads", swept)
+    # Built here, before requests run in threads: concurrent first builds race (lru_cache does not
+    # lock), and `limits`' RedisStorage then fails its dependency check (500s on a fresh server).
+    get_rate_limits()
+    get_stream_slots()
     storage = get_storage()
     if isinstance(storage, S3Storage):
         try:
