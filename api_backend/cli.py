@@ -17,10 +17,11 @@ import typer
 from api_backend.cli_output import (
     EXIT_BAD_INPUT,
     EXIT_FAILED,
-    EXIT_NOT_FOUND,
     AnalysisProgress,
     SubmitProgress,
-    exit_code_for,
+    fail,
+    fail_analysis,
+    require_file,
     summary_lines,
 )
 
@@ -293,12 +294,10 @@ class Device(StrEnum):
 def _writable_out(out: Path) -> None:
     """Checked before any work: a wrong --out is found in a second, not after the analysis."""
     if out.exists() and not out.is_dir():
-        typer.echo(f"error: --out {out} is a file, not a folder", err=True)
-        raise typer.Exit(EXIT_BAD_INPUT)
+        fail(f"--out {out} is a file, not a folder", EXIT_BAD_INPUT)
     parent = out if out.exists() else next((p for p in out.parents if p.exists()), Path("."))
     if not os.access(parent, os.W_OK | os.X_OK):
-        typer.echo(f"error: cannot write to {parent} (for --out {out})", err=True)
-        raise typer.Exit(EXIT_BAD_INPUT)
+        fail(f"cannot write to {parent} (for --out {out})", EXIT_BAD_INPUT)
 
 
 @app.command()
@@ -319,9 +318,7 @@ def analyze(
     from shadow_trainer.pipeline import analyze_video
     from shadow_trainer.video import probe_video
 
-    if not video.is_file():
-        typer.echo(f"error: file_not_found: {video} does not exist", err=True)
-        raise typer.Exit(EXIT_NOT_FOUND)
+    require_file(video)
     _writable_out(out)
     console = Console(stderr=True)
     try:
@@ -331,8 +328,7 @@ def analyze(
                 video, out, model=model, device=device.value, model_dir=model_dir, progress=progress
             )
     except AnalysisError as exc:
-        typer.echo(f"error: {exc.code}: {exc.message}", err=True)
-        raise typer.Exit(exit_code_for(exc)) from exc
+        fail_analysis(exc)
     for name, path in result.outputs.items():
         typer.echo(f"{name:<16} {path}")
     for line in summary_lines(result.summary):
@@ -361,9 +357,7 @@ def submit(
 
     from shadow_trainer_client import ApiError, Client, JobFailed
 
-    if not video.is_file():
-        typer.echo(f"error: file_not_found: {video} does not exist", err=True)
-        raise typer.Exit(EXIT_NOT_FOUND)
+    require_file(video)
     if out is not None:
         _writable_out(out)
     console = Console(stderr=True)
@@ -379,14 +373,11 @@ def submit(
                 for name in job.outputs:
                     typer.echo(f"{name:<16} {client.download(job, name, out / name)}")
     except ApiError as exc:
-        typer.echo(f"error: {exc.code}: {exc.message}", err=True)
-        raise typer.Exit(EXIT_BAD_INPUT if exc.status < 500 else EXIT_FAILED) from exc
+        fail(f"{exc.code}: {exc.message}", EXIT_BAD_INPUT if exc.status < 500 else EXIT_FAILED)
     except JobFailed as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(EXIT_FAILED) from exc
+        fail(str(exc), EXIT_FAILED)
     except httpx.HTTPError as exc:
-        typer.echo(f"error: cannot reach {server}: {exc}", err=True)
-        raise typer.Exit(EXIT_FAILED) from exc
+        fail(f"cannot reach {server}: {exc}", EXIT_FAILED)
     typer.echo(job.status)
 
 
@@ -399,8 +390,7 @@ def classify(keypoints: Annotated[Path, typer.Argument(help="a keypoints.json fi
     try:
         document = classify_keypoints(load_keypoints(keypoints))
     except AnalysisError as exc:
-        typer.echo(f"error: {exc.code}: {exc.message}", err=True)
-        raise typer.Exit(exit_code_for(exc)) from exc
+        fail_analysis(exc)
     json.dump(document, sys.stdout, indent=2)
     sys.stdout.write("\n")
 

@@ -4,9 +4,11 @@ a short summary at the end, and exit codes a script can tell apart."""
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, NoReturn
 
+import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeRemainingColumn
 
@@ -18,6 +20,21 @@ from shadow_trainer.progress import STAGE_START
 EXIT_FAILED, EXIT_BAD_INPUT, EXIT_NOT_FOUND = 1, 2, 3
 NOT_FOUND_CODES = frozenset({"model_not_found", "file_not_found"})
 BAD_INPUT_CODES = frozenset({"invalid_video", "invalid_keypoints", "video_too_long", "resolution_too_high"})
+
+
+def fail(message: str, exit_code: int) -> NoReturn:
+    """Say what went wrong on stderr (`error: …`) and end the command with ``exit_code``."""
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(exit_code)
+
+
+def fail_analysis(error: AnalysisError) -> NoReturn:
+    fail(f"{error.code}: {error.message}", exit_code_for(error))
+
+
+def require_file(path: Path) -> None:
+    if not path.is_file():
+        fail(f"file_not_found: {path} does not exist", EXIT_NOT_FOUND)
 
 
 def exit_code_for(error: AnalysisError) -> int:
