@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import re
 import socket
 import statistics
@@ -28,8 +27,6 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +37,8 @@ sys.path.insert(0, str(ROOT))
 
 from tests.conftest import VTEST, cut_clip  # noqa: E402
 from tests.support.hostile_media import growing_stream, pixel_bomb, raw_long_stream  # noqa: E402
-from tests.support.services import free_port, postgres_database, redis_server  # noqa: E402
+from tests.support.receivers import TricklingReceiver, serving  # noqa: E402
+from tests.support.services import backend_servers  # noqa: E402
 from tests.support.stack import TERMINAL, ServiceStack  # noqa: E402
 
 JOBS_LIMIT, STREAMS_LIMIT, STREAMS, MAX_UPLOAD_MB, REQUESTS_LIMIT = 4, 8, 50, 8, 300
@@ -48,40 +46,22 @@ TARGET_P99_MS = 200.0
 
 
 class Report:
+    """Prints a row per abuse as it comes back; remembers the jobs it got accepted."""
+
     def __init__(self) -> None:
-        self.rows: list[tuple[str, str, str]] = []
         self.accepted: set[str] = set()
 
     def add(self, item: str, sent: str, answer: str) -> None:
-        self.rows.append((item, sent, answer))
         print(f"  {item:<4} {sent:<52} {answer}", flush=True)
 
 
 def codes(responses: list[httpx.Response]) -> str:
-    counts: dict[int, int] = {}
-    for response in responses:
-        counts[response.status_code] = counts.get(response.status_code, 0) + 1
-    return ", ".join(f"{n}×{code}" for code, n in sorted(counts.items()))
+    return codes_of([response.status_code for response in responses])
 
 
 def error_codes(responses: list[httpx.Response]) -> str:
     found = sorted({r.json()["error"]["code"] for r in responses if r.status_code >= 400})
     return "/".join(found) or "-"
-
-
-class Trickler(BaseHTTPRequestHandler):
-    """Answers a webhook one byte a second, for a minute."""
-
-    def do_POST(self) -> None:
-        self.rfile.read(int(self.headers["Content-Length"]))
-        with contextlib.suppress(OSError):
-            for byte in (b"HTTP/1.1 204 No Content\r\n" * 3)[:60]:
-                self.wfile.write(bytes([byte]))
-                self.wfile.flush()
-                time.sleep(1)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        return
 
 
 class Abuser:
@@ -108,16 +88,31 @@ class Abuser:
     # 1 + 2: streams and a slow receiver, with another owner's latency measured meanwhile
     async def streams_and_slow_webhook(self) -> float:
         streamer, other, hooks = self.key("streamer"), self.key("other"), self.key("hooks")
-        queued = self.submit(streamer, self.clip, device="gpu")  # waits: no GPU worker
-        job_id = queued.json()["id"]
-        port = free_port()
-        server = ThreadingHTTPServer(("127.0.0.1", port), Trickler)
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        alone_start = time.monotonic()
-        self.wait(other, self.submit(other, self.clip).json()["id"])
-        alone_s = time.monotonic() - alone_start
-        hooked = self.submit(hooks, self.clip, callback_url=f"http://127.0.0.1:{port}/hook")
-        self.wait(hooks, hooked.json()["id"])
+        job_id = self.submit(streamer, self.clip, device="gpu").json()["id"]  # waits: no GPU worker
+        alone_s = self.timed_job(other)
+        with serving(TricklingReceiver) as hook:
+            self.wait(hooks, self.submit(hooks, self.clip, callback_url=hook).json()["id"])
+            statuses, latencies, busy_s = await self.while_streams_open(streamer, job_id, other)
+        httpx.post(f"{self.base}/api/v1/jobs/{job_id}/cancel", headers=streamer, timeout=30)
+        p99 = statistics.quantiles(latencies, n=100)[98] * 1000
+        self.report.add("1", f"{STREAMS} event streams from one key", f"{codes_of(statuses)}")
+        self.report.add("1", "another owner's requests meanwhile (p50 / p99)",
+                        f"{statistics.median(latencies) * 1000:.0f} / {p99:.0f} ms")  # fmt: skip
+        self.report.add(
+            "2", "a job while a receiver trickles its webhook", f"{busy_s:.1f} s (alone: {alone_s:.1f} s)"
+        )
+        return p99
+
+    def timed_job(self, headers: dict[str, str]) -> float:
+        """Seconds from upload to the job's end."""
+        start = time.monotonic()
+        self.wait(headers, self.submit(headers, self.clip).json()["id"])
+        return time.monotonic() - start
+
+    async def while_streams_open(
+        self, streamer: dict[str, str], job_id: str, other: dict[str, str]
+    ) -> tuple[list[int], list[float], float]:
+        """Open STREAMS streams on ``job_id``; while they are open, time ``other``'s requests and a job."""
         release = asyncio.Event()
         statuses: list[int] = []
         limits = httpx.Limits(max_connections=STREAMS + 10)
@@ -135,21 +130,10 @@ class Abuser:
             while len(statuses) < STREAMS:
                 await asyncio.sleep(0.05)
             latencies = await self.timed_requests(other)
-            busy_start = time.monotonic()
-            await asyncio.to_thread(lambda: self.wait(other, self.submit(other, self.clip).json()["id"]))
-            busy_s = time.monotonic() - busy_start
+            busy_s = await asyncio.to_thread(self.timed_job, other)
             release.set()
             await asyncio.gather(*holders)
-        server.shutdown()
-        httpx.post(f"{self.base}/api/v1/jobs/{job_id}/cancel", headers=streamer, timeout=30)
-        p99 = statistics.quantiles(latencies, n=100)[98] * 1000
-        self.report.add("1", f"{STREAMS} event streams from one key", f"{codes_of(statuses)}")
-        self.report.add("1", "another owner's requests meanwhile (p50 / p99)",
-                        f"{statistics.median(latencies) * 1000:.0f} / {p99:.0f} ms")  # fmt: skip
-        self.report.add(
-            "2", "a job while a receiver trickles its webhook", f"{busy_s:.1f} s (alone: {alone_s:.1f} s)"
-        )
-        return p99
+        return statuses, latencies, busy_s
 
     async def timed_requests(self, headers: dict[str, str]) -> list[float]:
         latencies = []
@@ -292,15 +276,6 @@ def server_errors(base: str) -> float:
                if line.startswith("http_requests_total{") and 'status="5' in line)  # fmt: skip
 
 
-@contextlib.contextmanager
-def backend(kind: str, tmp: Path) -> Iterator[dict[str, str]]:
-    if kind == "embedded":
-        yield {}
-        return
-    with postgres_database() as database_url, redis_server(tmp / "redis") as redis_url:
-        yield {"DATABASE_URL": database_url, "REDIS_URL": redis_url}
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -312,7 +287,7 @@ def main() -> int:
         (tmp / "redis").mkdir()
         (tmp / "stack").mkdir()
         clip = cut_clip(VTEST, tmp / "clip.mp4", frames=20)
-        with backend(args.backend, tmp) as env:
+        with backend_servers(args.backend, tmp) as env:
             settings = {
                 "AUTH_MODE": "api_key", "MAX_JOBS_IN_FLIGHT": str(JOBS_LIMIT),
                 "MAX_EVENT_STREAMS": str(STREAMS_LIMIT), "MAX_UPLOAD_MB": str(MAX_UPLOAD_MB),

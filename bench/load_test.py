@@ -44,7 +44,7 @@ sys.path.insert(0, str(ROOT))
 
 from tests.conftest import VTEST, cut_clip  # noqa: E402
 from tests.deploy.nginx_render import make_self_signed_cert, nginx_args, write_rendered  # noqa: E402
-from tests.support.services import free_port, postgres_database, redis_server, wait_until  # noqa: E402
+from tests.support.services import backend_servers, free_port, wait_until  # noqa: E402
 from tests.support.stack import TERMINAL, ServiceStack  # noqa: E402
 
 TARGET_RPS, TARGET_P99_MS = 1000.0, 50.0
@@ -274,15 +274,6 @@ def report(results: Results, args: argparse.Namespace, backend: str) -> bool:
     return terminal == len(results.accepted)
 
 
-@contextlib.contextmanager
-def backend_env(kind: str, tmp: Path) -> Iterator[dict[str, str]]:
-    if kind == "embedded":
-        yield {}
-        return
-    with postgres_database() as database_url, redis_server(tmp / "redis") as redis_url:
-        yield {"DATABASE_URL": database_url, "REDIS_URL": redis_url}
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -319,7 +310,7 @@ def main() -> int:
         args.workdir = str(tmp)
         (tmp / "redis").mkdir()
         clip = cut_clip(VTEST, tmp / "clip.mp4", frames=args.frames).read_bytes()
-        with backend_env(args.backend, tmp) as env:
+        with backend_servers(args.backend, tmp) as env:
             settings = {
                 "MAX_UPLOAD_MB": "64", "RATE_LIMIT_PER_MINUTE": "1000000",
                 "MAX_JOBS_IN_FLIGHT": str(args.uploads + 10), "LOG_LEVEL": "warning", **env,

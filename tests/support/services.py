@@ -298,3 +298,13 @@ class PrivateServers:
             "REDIS_URL": self.redis.url,
             **s3_settings(self.s3.endpoint, self.bucket),
         }
+
+
+@contextmanager
+def backend_servers(kind: str, tmp: Path) -> Iterator[dict[str, str]]:
+    """For benches: `embedded` needs no servers; `postgres` gets a private database and Redis."""
+    if kind == "embedded":
+        yield {}
+        return
+    with postgres_database() as database_url, redis_server(tmp / "redis") as redis_url:
+        yield {"DATABASE_URL": database_url, "REDIS_URL": redis_url}

@@ -4,10 +4,8 @@ the real service running with AUTH_MODE=api_key."""
 from __future__ import annotations
 
 import re
-import threading
 import time
 import uuid
-from http.server import BaseHTTPRequestHandler, HTTPServer, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -21,7 +19,8 @@ from api_backend.auth.signing import sign_output
 from api_backend.webhooks.address_check import CallbackAddressError, check_callback_url
 from tests.api_backend.auth.conftest import SECRET, WEBHOOK_DEADLINE_S
 from tests.support.hostile_media import growing_stream, pixel_bomb, raw_long_stream
-from tests.support.services import free_port, wait_until
+from tests.support.receivers import QuietHandler, TricklingReceiver, serving
+from tests.support.services import wait_until
 from tests.support.stack import ServiceStack
 
 
@@ -159,7 +158,7 @@ def test_rate_limit_answers_429_with_retry_after(secure_stack: ServiceStack) -> 
     assert statuses.count(200) >= 150  # the limit is 200 a minute (a window may have just begun)
 
 
-class Receiver(BaseHTTPRequestHandler):
+class Receiver(QuietHandler):
     calls: ClassVar[list[dict[str, Any]]] = []
     fail_first = 1
 
@@ -170,29 +169,21 @@ class Receiver(BaseHTTPRequestHandler):
         self.send_response(status)
         self.end_headers()
 
-    def log_message(self, format: str, *args: Any) -> None:
-        return
-
 
 def test_webhook_is_signed_and_retried(secure_stack: ServiceStack, real_clip: Path) -> None:
     """Standard Webhooks, signed with the key's own secret: the library's verify() accepts it."""
-    port = free_port()
-    server = HTTPServer(("127.0.0.1", port), Receiver)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
+    with serving(Receiver) as hook:
         created_key = secure_stack.cli("keys", "create", "hooks")
         key = {"Authorization": f"Bearer {created_key.stdout.strip()}"}
         secret = re.search(r"whsec_\S+", created_key.stderr)
         assert secret, created_key.stderr
         shown = secure_stack.cli("keys", "webhook-secret", created_key.stdout.strip()[:11]).stdout.strip()
         assert shown == secret.group(0)
-        created = submit(secure_stack, key, real_clip, callback_url=f"http://127.0.0.1:{port}/hook")
+        created = submit(secure_stack, key, real_clip, callback_url=hook)
         assert created.status_code == 202, created.text
         job_id = created.json()["id"]
         assert wait_done(secure_stack, key, job_id)["status"] == "succeeded"
         wait_until(lambda: len(Receiver.calls) >= 2, 60, "webhook retried after a 503")
-    finally:
-        server.shutdown()
     first, second = Receiver.calls[0], Receiver.calls[1]
     assert first["headers"]["webhook-id"] == second["headers"]["webhook-id"]  # receivers drop repeats
     body = Webhook(secret.group(0)).verify(second["body"], second["headers"])
@@ -207,47 +198,20 @@ def test_webhook_is_signed_and_retried(secure_stack: ServiceStack, real_clip: Pa
         )
 
 
-class Trickler(BaseHTTPRequestHandler):
-    """A receiver that answers one byte a second for a minute: each read is quick, the answer never ends."""
-
-    held_s: ClassVar[list[float]] = []
-
-    def do_POST(self) -> None:
-        start = time.monotonic()
-        self.rfile.read(int(self.headers["Content-Length"]))
-        try:
-            for byte in b"HTTP/1.1 204 No Content\r\n" * 3:
-                self.wfile.write(bytes([byte]))
-                self.wfile.flush()
-                time.sleep(1)
-                if time.monotonic() - start > 60:
-                    break
-        except OSError:  # the sender hung up
-            pass
-        Trickler.held_s.append(time.monotonic() - start)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        return
-
-
 def test_a_slow_webhook_receiver_never_delays_analysis(secure_stack: ServiceStack, real_clip: Path) -> None:
-    port = free_port()
-    server = ThreadingHTTPServer(("127.0.0.1", port), Trickler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
+    with serving(TricklingReceiver) as hook:
         key = new_key(secure_stack, "slow-hooks")
-        hooked = submit(secure_stack, key, real_clip, callback_url=f"http://127.0.0.1:{port}/hook")
+        hooked = submit(secure_stack, key, real_clip, callback_url=hook)
         assert wait_done(secure_stack, key, hooked.json()["id"])["status"] == "succeeded"
-        wait_until(lambda: len(Trickler.held_s) >= 1, 30, "the first delivery attempt to end")
+        held = TricklingReceiver.held_s
+        wait_until(lambda: len(held) >= 1, 30, "the first delivery attempt to end")
         # The attempt was cut at its deadline, not held for the minute the receiver trickles.
-        assert Trickler.held_s[0] < WEBHOOK_DEADLINE_S + 2, Trickler.held_s
+        assert held[0] < WEBHOOK_DEADLINE_S + 2, held
         # Meanwhile (retries keep trickling) analysis goes on at its usual pace.
         start = time.monotonic()
         other = submit(secure_stack, key, real_clip)
         assert wait_done(secure_stack, key, other.json()["id"])["status"] == "succeeded"
         assert time.monotonic() - start < 30
-    finally:
-        server.shutdown()
 
 
 @pytest.mark.parametrize(
