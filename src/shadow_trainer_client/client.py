@@ -47,10 +47,15 @@ def _file_part(path: Path, content: Any) -> dict[str, tuple[str, Any, str]]:
     return {"file": (path.name, content, media_type)}
 
 
-def _job(response: httpx.Response) -> Job:
+def _checked(response: httpx.Response) -> httpx.Response:
+    """The response, unless it is an error answer (then ApiError; a streamed body must be read first)."""
     if response.status_code >= 400:
         raise ApiError.from_response(response)
-    return Job.from_json(response.json())
+    return response
+
+
+def _job(response: httpx.Response) -> Job:
+    return Job.from_json(_checked(response).json())
 
 
 class _Poll:
@@ -114,10 +119,8 @@ class Client:
 
     def jobs(self, *, limit: int = 20, status: str | None = None) -> list[Job]:
         params: dict[str, Any] = {"limit": limit, **({"status": status} if status else {})}
-        response = self.http.get("/api/v1/jobs", params=params)
-        if response.status_code >= 400:
-            raise ApiError.from_response(response)
-        return [Job.from_json(item) for item in response.json()["items"]]
+        items = _checked(self.http.get("/api/v1/jobs", params=params)).json()["items"]
+        return [Job.from_json(item) for item in items]
 
     def download(self, job: Job, name: str, dest: str | Path) -> Path:
         """Stream one output (its signed link, following a redirect to storage) to ``dest``."""
@@ -125,7 +128,7 @@ class Client:
         with self.http.stream("GET", job.outputs[name], follow_redirects=True) as response:
             if response.status_code >= 400:
                 response.read()
-                raise ApiError.from_response(response)
+                _checked(response)
             with dest.open("wb") as out:
                 for chunk in response.iter_bytes():
                     out.write(chunk)
@@ -169,7 +172,7 @@ class AsyncClient:
         async with self.http.stream("GET", job.outputs[name], follow_redirects=True) as response:
             if response.status_code >= 400:
                 await response.aread()
-                raise ApiError.from_response(response)
+                _checked(response)
             with dest.open("wb") as out:
                 async for chunk in response.aiter_bytes():
                     out.write(chunk)
