@@ -21,6 +21,7 @@ from api_backend.db.engine import session_scope
 from api_backend.jobs import repository
 from api_backend.jobs.models import Job, JobStatus, utcnow
 from api_backend.jobs.progress import JobProgress
+from api_backend.jobs.upload import as_the_client_named_it
 from api_backend.observability.worker_metrics import (
     JOBS_FINISHED,
     JOBS_STARTED,
@@ -104,9 +105,8 @@ def run_job(job_id: uuid.UUID, task_id: str | None = None, worker: str | None = 
         _end(claimed, started, JobStatus.cancelled, stage="cancelled")
         return
     except AnalysisError as exc:
-        # The engine names the worker's copy (`input.mp4`); the user knows the file by its own name.
-        local_name = repr("input" + Path(claimed.input_key).suffix)
-        message = exc.message.replace(local_name, repr(claimed.input_filename))
+        local = Path("input" + Path(claimed.input_key).suffix)  # the worker's copy, as the engine names it
+        message = as_the_client_named_it(exc.message, local, claimed.input_filename)
         _end(claimed, started, JobStatus.failed, stage="failed", error_code=exc.code, error_message=message)
         return
     stages = {**result.stage_seconds, "uploading": upload_s}

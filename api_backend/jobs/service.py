@@ -22,7 +22,7 @@ from api_backend.jobs import repository
 from api_backend.jobs.models import Job, JobStatus, utcnow
 from api_backend.jobs.routing import choose_queue
 from api_backend.jobs.schemas import JobErrorOut, JobOptions, JobOut, VideoOut
-from api_backend.jobs.upload import ReceivedUpload
+from api_backend.jobs.upload import ReceivedUpload, as_the_client_named_it
 from api_backend.observability.context import request_id_var
 from api_backend.settings import Settings, get_settings
 from api_backend.storage import Storage
@@ -46,11 +46,9 @@ async def probe_upload(upload: ReceivedUpload, settings: Settings) -> VideoInfo:
     try:
         return await run_in_threadpool(probe_video, upload.path, settings.video_limits)
     except InvalidVideoError as exc:
-        # Never show our spool path: speak of the file by the name the client gave it.
-        message = exc.message.replace(str(upload.path), upload.filename).replace(
-            upload.path.name, upload.filename
-        )
-        raise ApiError(422, exc.code, message) from exc
+        raise ApiError(
+            422, exc.code, as_the_client_named_it(exc.message, upload.path, upload.filename)
+        ) from exc
 
 
 def check_in_flight(session: Session, owner: str, limit: int) -> None:

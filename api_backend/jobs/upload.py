@@ -57,6 +57,12 @@ def safe_filename(raw: str) -> str:
     return name.strip(" .")[:200] or "video"
 
 
+def as_the_client_named_it(message: str, local: Path, filename: str) -> str:
+    """An engine message about our copy of a file (a spool path, the worker's `input.mp4`), speaking
+    of the file by the name the client gave it instead."""
+    return message.replace(str(local), filename).replace(local.name, filename)
+
+
 def safe_content_type(raw: str | None) -> str | None:
     """The part's media type if it looks like one (`video/mp4`), else None: it is stored and sent on
     to S3 as a header, so no parameters, control characters or unbounded lengths."""
