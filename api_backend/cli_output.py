@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeRemainingColumn
 
 from shadow_trainer.errors import AnalysisError
-from shadow_trainer.progress import STAGE_START
+from shadow_trainer.progress import within_stage
 
 # Exit codes: 0 done; 1 the analysis itself failed; 2 the input is wrong (usage, not a video, over a
 # limit, bad keypoints: click uses 2 for usage errors too); 3 something named does not exist.
@@ -77,10 +77,7 @@ class AnalysisProgress:
         assert self.task is not None
         if stage != self.stage:
             self.stage, self.stage_started = stage, time.monotonic()
-        start = STAGE_START.get(stage, 0.0)
-        end = min((v for v in STAGE_START.values() if v > start), default=1.0)
-        within = (fraction - start) / (end - start) if end > start else 1.0
-        done = round(min(max(within, 0.0), 1.0) * self.frames)
+        done = round(within_stage(stage, fraction) * self.frames)
         since = self.started if stage == "done" else self.stage_started  # at the end: the whole run
         fps = done / max(time.monotonic() - since, 1e-6)
         self.bar.update(self.task, completed=fraction, stage=stage, done=done, fps=fps)

@@ -21,6 +21,17 @@ _NEXT_STAGE = {
 _MIN_INTERVAL_S = 0.5
 
 
+def stage_span(stage: str) -> tuple[float, float]:
+    """The overall fractions at which ``stage`` starts and ends."""
+    return STAGE_START[stage], STAGE_START[_NEXT_STAGE.get(stage, "done")]
+
+
+def within_stage(stage: str, fraction: float) -> float:
+    """How far (0..1) into ``stage`` an overall ``fraction`` is: what ``Progress.within`` was given."""
+    start, end = stage_span(stage)
+    return min(max((fraction - start) / (end - start), 0.0), 1.0) if end > start else 1.0
+
+
 class Progress:
     """Calls ``progress(stage, fraction)`` with a monotonic fraction, at most every 0.5 s per stage."""
 
@@ -37,8 +48,7 @@ class Progress:
 
     def within(self, done: float) -> None:
         """Report ``done`` (0..1) of the current stage, throttled."""
-        start = STAGE_START[self._stage]
-        end = STAGE_START[_NEXT_STAGE.get(self._stage, "done")]
+        start, end = stage_span(self._stage)
         self._emit(start + (end - start) * min(max(done, 0.0), 1.0), force=False)
 
     def _emit(self, fraction: float, *, force: bool) -> None:
