@@ -24,9 +24,16 @@ from api_backend.observability.request_log import RequestContextMiddleware
 from api_backend.settings import get_settings
 from api_backend.storage import get_storage
 from api_backend.storage.s3 import S3Storage
+from api_backend.uploads.endpoints import include_upload_routes
 from api_backend.web.routes import install_web
 
 log = logging.getLogger(__name__)
+
+# Read by cross-origin clients: the job's address, ETags, and what a tus client needs to resume.
+EXPOSED_HEADERS = [
+    *("Location", "ETag", "Retry-After", "X-Request-ID"),
+    *("Upload-Offset", "Upload-Length", "Upload-Expires", "Tus-Resumable", "Tus-Version", "Tus-Extension"),
+]
 
 
 @asynccontextmanager
@@ -65,10 +72,11 @@ def create_app() -> FastAPI:
     install_metrics(app)
     if settings.allowed_origins:
         app.add_middleware(CORSMiddleware, allow_origins=settings.allowed_origins, allow_methods=["*"],
-                           allow_headers=["*"])  # fmt: skip
+                           allow_headers=["*"], expose_headers=EXPOSED_HEADERS)  # fmt: skip
     app.add_middleware(RequestContextMiddleware)  # outermost: ids exist before anything logs
     app.include_router(jobs_router)
     app.include_router(downloads_router)
+    include_upload_routes(app)
     app.include_router(health_router)
     install_web(app)
     return app

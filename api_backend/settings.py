@@ -48,6 +48,10 @@ class Settings(BaseSettings):
     download_url_expires_s: int = Field(default=3600, ge=60)
 
     max_upload_mb: int = Field(default=2048, ge=1)
+    # Resumable (tus) uploads: the largest PATCH body accepted (each is held in memory until written
+    # to storage; nginx.conf allows 64m), and how long an unfinished upload is kept.
+    resumable_chunk_mb: int = Field(default=16, ge=1, le=64)
+    resumable_upload_days: int = Field(default=1, ge=1)
     max_video_duration_s: float = Field(default=3600.0, gt=0)
     max_video_pixels: int = Field(default=3840 * 2160, ge=1)  # width × height, after rotation
     max_jobs_in_flight: int = Field(default=10, ge=1)  # queued + running, per API key
@@ -160,6 +164,15 @@ class Settings(BaseSettings):
     @property
     def max_upload_bytes(self) -> int:
         return self.max_upload_mb * 1024 * 1024
+
+    @property
+    def resumable_chunk_bytes(self) -> int:
+        return self.resumable_chunk_mb * 1024 * 1024
+
+    @property
+    def resumable_dir(self) -> Path:
+        """Unfinished resumable uploads, with the local storage backend (S3 keeps them in the bucket)."""
+        return self.upload_tmp_dir / "resumable"
 
 
 def normalise_database_url(url: str) -> str:

@@ -26,10 +26,12 @@ in flight). It is not refused at submit, so GPU workers scaled from zero by the 
 Upload leftovers: an API process killed mid-upload leaves its `upload-*.part` file in the upload
 folder; files there untouched for UPLOAD_TMP_MAX_AGE_S are deleted (from the processes that share
 DATA_DIR with the API: the embedded `serve`, or any worker mounting the same data volume).
+Resumable uploads past their expiry go too (from the bucket with S3, from DATA_DIR otherwise).
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 import uuid
@@ -37,6 +39,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from botocore.exceptions import BotoCoreError, ClientError
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
@@ -46,6 +49,8 @@ from api_backend.jobs import repository
 from api_backend.jobs.models import TERMINAL_STATUSES, Job, JobStatus, utcnow
 from api_backend.settings import Settings, get_settings
 from api_backend.storage import Storage, StorageError, get_storage
+from api_backend.storage.factory import build_storage
+from api_backend.uploads.storage import build_resumable_storage, remove_expired
 from api_backend.workers.registry import live_workers, live_workers_per_queue
 
 log = logging.getLogger(__name__)
@@ -61,6 +66,7 @@ class RetentionReport:
     jobs: int = 0
     objects: int = 0
     tmp_files: int = 0
+    resumable_uploads: int = 0
     errors: int = 0
 
 
@@ -144,10 +150,22 @@ def sweep_upload_tmp(tmp_dir: Path, max_age_s: float = UPLOAD_TMP_MAX_AGE_S) -> 
     return removed
 
 
+def remove_expired_uploads(settings: Settings, report: RetentionReport) -> None:
+    """Resumable uploads past their Upload-Expires (RESUMABLE_UPLOAD_DAYS): never finished, or
+    finished but never made into a job."""
+    try:
+        resumable = build_resumable_storage(build_storage(settings), settings)
+        report.resumable_uploads = asyncio.run(remove_expired(resumable))
+    except (StorageError, OSError, BotoCoreError, ClientError) as exc:
+        log.warning("retention: could not remove expired resumable uploads: %s", exc)
+        report.errors += 1
+
+
 def run_retention(settings: Settings | None = None) -> RetentionReport:
     settings = settings or get_settings()
     report = delete_expired_files(settings)
     report.tmp_files = sweep_upload_tmp(settings.upload_tmp_dir)
+    remove_expired_uploads(settings, report)
     return report
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from fastapi import APIRouter, FastAPI
 from fastapi.responses import FileResponse, Response
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
 
@@ -42,6 +42,7 @@ class ClientConfig(BaseModel):
     """What the browser app needs to check an upload before sending it."""
 
     max_upload_bytes: int
+    resumable_chunk_bytes: int = Field(description="the largest PATCH body of a resumable (tus) upload")
     default_model: str
     models: list[str]
     devices: list[str]
@@ -54,6 +55,7 @@ def client_config(settings: SettingsDep) -> ClientConfig:
         models = [settings.default_model, *models]
     return ClientConfig(
         max_upload_bytes=settings.max_upload_bytes,
+        resumable_chunk_bytes=settings.resumable_chunk_bytes,
         default_model=settings.default_model,
         models=models,
         devices=DEVICES,

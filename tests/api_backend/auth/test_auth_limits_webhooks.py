@@ -67,6 +67,26 @@ def test_tenants_never_see_each_others_jobs(secure_stack: ServiceStack, real_cli
     assert httpx.get(f"{base}/outputs/summary.json", headers=alice).status_code == 200
 
 
+def test_tenants_never_touch_each_others_uploads(secure_stack: ServiceStack) -> None:
+    alice, bob = new_key(secure_stack, "alice-uploads"), new_key(secure_stack, "bob-uploads")
+    tus = {"Tus-Resumable": "1.0.0"}
+    creation = {**tus, "Upload-Length": "4", "Upload-Metadata": "filename YS5tcDQ=,filetype dmlkZW8vbXA0"}
+    assert httpx.post(f"{secure_stack.base_url}/api/v1/uploads", headers=creation).status_code == 401
+    created = httpx.post(f"{secure_stack.base_url}/api/v1/uploads", headers={**creation, **alice})
+    assert created.status_code == 201, created.text
+    url = created.headers["location"]
+    chunk = {**tus, "Upload-Offset": "0", "Content-Type": "application/offset+octet-stream"}
+    for response in (
+        httpx.head(url, headers={**tus, **bob}),
+        httpx.patch(url, headers={**chunk, **bob}, content=b"evil"),
+        httpx.delete(url, headers={**tus, **bob}),
+        httpx.post(f"{url}/job", headers=bob, json={}),
+    ):
+        assert response.status_code == 404, (response.request.method, response.text)
+    assert httpx.head(url, headers={**tus, **alice}).headers["upload-offset"] == "0", "bob wrote nothing"
+    assert httpx.patch(url, headers={**chunk, **alice}, content=b"mine").status_code == 204
+
+
 def test_output_links_are_signed_and_expire(secure_stack: ServiceStack, real_clip: Path) -> None:
     alice = new_key(secure_stack, "alice-links")
     job = wait_done(secure_stack, alice, submit(secure_stack, alice, real_clip).json()["id"])

@@ -4,6 +4,7 @@ are re-sent; a duplicate delivery of a requeued job is dropped by claim()."""
 
 from __future__ import annotations
 
+import json
 import os
 import time
 import uuid
@@ -184,6 +185,21 @@ def test_abandoned_upload_files_are_swept(settings: Settings) -> None:
     os.utime(other, (two_hours_ago, two_hours_ago))
     assert service.run_retention(settings).tmp_files == 1
     assert not stale.exists() and fresh.exists() and other.exists()
+
+
+def test_expired_resumable_uploads_are_removed(settings: Settings) -> None:
+    folder = settings.resumable_dir
+    folder.mkdir(parents=True)
+    for uid, expires in (
+        ("a" * 32, "Mon, 30 Nov 2026 10:00:00 GMT"),
+        ("b" * 32, "Fri, 01 Jan 2100 10:00:00 GMT"),
+    ):
+        (folder / uid).write_bytes(b"partial")
+        (folder / f"{uid}.info").write_text(
+            json.dumps({"metadata": {}, "size": 10, "offset": 7, "expires": expires})
+        )
+    assert service.run_retention(settings).resumable_uploads == 1
+    assert sorted(path.name for path in folder.iterdir()) == ["b" * 32, "b" * 32 + ".info"]
 
 
 def test_stuck_job_of_dead_worker_is_requeued_then_failed(

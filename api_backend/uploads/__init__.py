@@ -1,0 +1,1 @@
+"""Resumable (tus) uploads and the jobs made from them."""
