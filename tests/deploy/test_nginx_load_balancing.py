@@ -128,6 +128,35 @@ def api_log_count(stack: ServiceStack, label: str, path: str) -> int:
     return (stack.workdir / f"{label}.log").read_text().count(path)
 
 
+def test_a_resumable_upload_can_send_each_chunk_to_another_server(
+    backend: Backend, proxy: Proxy, real_clip: Path
+) -> None:
+    """tus through nginx: round robin sends the PATCHes to both API servers, which share the upload."""
+    data, chunk = real_clip.read_bytes(), 16 * 1024
+    tus = {"Tus-Resumable": "1.0.0"}
+    with proxy.client() as client:
+        metadata = "filename cGVvcGxlLm1wNA==,filetype dmlkZW8vbXA0"  # people.mp4, video/mp4
+        created = client.post("/api/v1/uploads", headers={**tus, "Upload-Length": str(len(data)),
+                                                          "Upload-Metadata": metadata})  # fmt: skip
+        assert created.status_code == 201, created.text
+        assert created.headers["location"].startswith(proxy.https_url), created.headers["location"]
+        upload = created.headers["location"].removeprefix(proxy.https_url)
+        logged_before = len(proxy.upstream_lines())
+        offset = 0
+        while offset < len(data):
+            headers = {**tus, "Upload-Offset": str(offset), "Content-Type": "application/offset+octet-stream"}
+            sent = client.patch(upload, content=data[offset : offset + chunk], headers=headers)
+            assert sent.status_code == 204, sent.text
+            offset = int(sent.headers["upload-offset"])
+        patched_by = {up for req, _, up in proxy.upstream_lines()[logged_before:] if req.startswith("PATCH")}
+        assert patched_by == set(backend.apis.values()), patched_by
+        made = client.post(f"{upload}/job", json={})
+        assert made.status_code == 202, made.text
+        done = backend.stack.wait_for_job(client, made.json()["id"])
+        assert done["status"] == "succeeded", done
+        assert done["size"] == len(data)
+
+
 def test_nginx_balances_two_api_servers_and_survives_losing_one(
     backend: Backend, proxy: Proxy, real_clip: Path
 ) -> None:
