@@ -46,13 +46,6 @@ class ErrorOut(BaseModel):
     error: ErrorDetail
 
 
-# For routers' `responses=`: documents our error body (and replaces FastAPI's default 422 schema).
-ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
-    status: {"model": ErrorOut, "description": HTTP_CODES[status].replace("_", " ")}
-    for status in (400, 401, 403, 404, 409, 410, 413, 415, 422, 429, 503)
-}
-
-
 class ApiError(Exception):
     """An error with a stable code that maps to an HTTP status."""
 

@@ -21,6 +21,7 @@ from api_backend.maintenance.service import sweep_upload_tmp
 from api_backend.observability.api_metrics import install_metrics
 from api_backend.observability.logs import configure_logging
 from api_backend.observability.request_log import RequestContextMiddleware
+from api_backend.openapi_docs import install_openapi
 from api_backend.settings import get_settings
 from api_backend.storage import get_storage
 from api_backend.storage.s3 import S3Storage
@@ -79,6 +80,7 @@ def create_app() -> FastAPI:
     include_upload_routes(app)
     app.include_router(health_router)
     install_web(app)
+    install_openapi(app)
     return app
 
 

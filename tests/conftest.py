@@ -88,7 +88,8 @@ def distributed_stack(
 @pytest.fixture(scope="session")
 def embedded_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServiceStack]:
     """`shadow-trainer serve` with no settings: SQLite, a local folder, the SQLite Celery transport."""
-    stack = ServiceStack("embedded", tmp_path_factory.mktemp("embedded"), {"MAX_UPLOAD_MB": "8"})
+    env = {"MAX_UPLOAD_MB": "8", "RESUMABLE_CHUNK_MB": "1"}
+    stack = ServiceStack("embedded", tmp_path_factory.mktemp("embedded"), env)
     try:
         stack.start_embedded()
         stack.wait_for_workers()

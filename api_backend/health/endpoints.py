@@ -6,6 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
 from api_backend.health.checks import (
@@ -26,6 +27,19 @@ DETAILED = {**READINESS, "storage": check_storage, "workers": check_workers, "mo
 DEGRADE_ONLY = {"workers", "models"}  # the API still serves history and downloads without them
 
 
+class HealthOut(BaseModel):
+    """`status` overall; `checks`: per dependency its `status`, `latency_ms` and details (or `error`)."""
+
+    status: str
+    checks: dict[str, dict[str, Any]]
+
+
+HEALTH_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"model": HealthOut, "description": "serving"},
+    503: {"model": HealthOut, "description": "a dependency it needs is down (named in `checks`)"},
+}
+
+
 @router.get("/live", summary="The process is up (no dependency is checked)")
 def live() -> dict[str, str]:
     return {"status": "ok"}
@@ -35,7 +49,7 @@ def _run(checks: dict[str, Any]) -> dict[str, CheckResult]:
     return {name: timed(check) for name, check in checks.items()}
 
 
-@router.get("/ready", summary="Database and broker reachable; 503 otherwise")
+@router.get("/ready", summary="Database and broker reachable; 503 otherwise", responses=HEALTH_RESPONSES)
 async def ready() -> JSONResponse:
     results = await run_in_threadpool(_run, READINESS)
     ok = all(r.status == "healthy" for r in results.values())
@@ -51,7 +65,7 @@ def overall(results: dict[str, CheckResult]) -> str:
     return "healthy"
 
 
-@router.get("/detailed", summary="Every dependency with status and latency")
+@router.get("/detailed", summary="Every dependency with status and latency", responses=HEALTH_RESPONSES)
 async def detailed() -> JSONResponse:
     results = await run_in_threadpool(_run, DETAILED)
     status = overall(results)

@@ -17,13 +17,14 @@ from api_backend.auth.rate_limit import enforce_client_rate_limit, enforce_rate_
 from api_backend.auth.signing import verify_output
 from api_backend.db.engine import get_sessionmaker
 from api_backend.deps import OwnerDep, SessionDep, SettingsDep, StorageDep
-from api_backend.errors import ERROR_RESPONSES, ApiError, validation_details
+from api_backend.errors import ApiError, validation_details
 from api_backend.jobs import repository, service
 from api_backend.jobs.events import job_event_stream
 from api_backend.jobs.models import OUTPUT_NAMES, Job, JobStatus
 from api_backend.jobs.schemas import JobOptions, JobOut, JobPage
 from api_backend.jobs.upload import UploadError, receive_upload
 from api_backend.observability.api_metrics import JOBS_CREATED, UPLOAD_BYTES
+from api_backend.openapi_docs import DOWNLOAD, ETAG, EVENT_STREAM, LOCATION, REDIRECT, errors
 from api_backend.settings import get_settings
 from api_backend.storage import ObjectNotFound
 
@@ -31,7 +32,6 @@ router = APIRouter(
     prefix="/api/v1/jobs",
     tags=["jobs"],
     dependencies=[Depends(enforce_rate_limit)],
-    responses=ERROR_RESPONSES,
 )
 # Downloads authenticate by signed link or API key, so their rate limit goes by client address.
 downloads_router = APIRouter(
@@ -50,9 +50,18 @@ UPLOAD_OPENAPI: dict[str, Any] = {
                         "file": {"type": "string", "format": "binary", "description": "the video"},
                         "model": {"type": "string", "description": "pose model name, e.g. yolo11n-pose"},
                         "device": {"type": "string", "enum": ["auto", "cpu", "gpu"], "default": "auto"},
-                        "callback_url": {"type": "string", "format": "uri"},
+                        "callback_url": {
+                            "type": "string",
+                            "format": "uri",
+                            "description": "POSTed the job when it ends (Standard Webhooks signature)",
+                        },
                     },
-                }
+                },
+                "example": {
+                    "file": "(the video's bytes)",
+                    "device": "auto",
+                    "callback_url": "https://coach.example.com/hooks/shadow-trainer",
+                },
             }
         },
     }
@@ -83,6 +92,15 @@ def load_job(session: Session, job_id: str, owner: str | None) -> Job:
     response_model=JobOut,
     openapi_extra=UPLOAD_OPENAPI,
     summary="Upload a video and start its analysis",
+    responses={
+        202: {"description": "the job, queued", "headers": LOCATION},
+        200: {
+            "model": JobOut,
+            "description": "the job an earlier request with this Idempotency-Key made",
+            "headers": LOCATION,
+        },
+        **errors(400, 401, 413, 415, 422, 429, 503),
+    },
 )
 async def create_job(
     request: Request,
@@ -90,7 +108,10 @@ async def create_job(
     storage: StorageDep,
     settings: SettingsDep,
     owner: OwnerDep,
-    idempotency_key: Annotated[str | None, Header(max_length=255)] = None,
+    idempotency_key: Annotated[
+        str | None,
+        Header(max_length=255, description="any unique string: a retry with it returns the first job"),
+    ] = None,
 ) -> Response:
     try:
         upload = await receive_upload(request, settings.upload_tmp_dir, settings.max_upload_bytes)
@@ -115,7 +136,9 @@ async def create_job(
     return JSONResponse(body, status_code=202 if created else 200, headers=headers)
 
 
-@router.get("", response_model=JobPage, summary="Job history, newest first")
+@router.get(
+    "", response_model=JobPage, summary="Job history, newest first", responses=errors(400, 401, 422, 429)
+)
 def list_jobs(
     request: Request,
     session: SessionDep,
@@ -138,7 +161,11 @@ def list_jobs(
     "/{job_id}",
     response_model=JobOut,
     summary="One job",
-    responses={304: {"description": "unchanged since the ETag sent in If-None-Match"}},
+    responses={
+        200: {"description": "the job", "headers": ETAG},
+        304: {"description": "unchanged since the ETag sent in If-None-Match", "headers": ETAG},
+        **errors(401, 404, 422, 429),
+    },
 )
 def get_job(
     job_id: str,
@@ -157,7 +184,12 @@ def get_job(
     return JSONResponse(body, headers=headers)
 
 
-@router.post("/{job_id}/cancel", response_model=JobOut, summary="Cancel a queued or running job")
+@router.post(
+    "/{job_id}/cancel",
+    response_model=JobOut,
+    summary="Cancel a queued or running job",
+    responses=errors(401, 404, 409, 429),
+)
 def cancel_job(job_id: str, request: Request, session: SessionDep, owner: OwnerDep) -> JobOut:
     job = service.cancel_job(session, load_job(session, job_id, owner))
     return service.to_out(job, public_base_url(request))
@@ -166,10 +198,8 @@ def cancel_job(job_id: str, request: Request, session: SessionDep, owner: OwnerD
 @downloads_router.get(
     "/{job_id}/outputs/{name}",
     summary="Download an output, with a signed link from the job or with the API key",
-    responses={
-        200: {"content": {"application/octet-stream": {}}},
-        307: {"description": "signed storage URL"},
-    },
+    response_class=Response,
+    responses={200: DOWNLOAD, 307: REDIRECT, **errors(401, 403, 404, 410, 422, 429, 503)},
 )
 def download_output(
     job_id: str,
@@ -224,13 +254,16 @@ downloads_router.add_api_route(
     methods=["HEAD"],
     name="download_output_headers",
     summary="An output's headers (size, type) without its body",
+    response_class=Response,
+    responses={200: DOWNLOAD, 307: REDIRECT, **errors(401, 403, 404, 410, 422, 429, 503)},
 )
 
 
 @router.get(
     "/{job_id}/events",
     summary="Server-Sent Events: the job on every change, until it ends",
-    responses={200: {"content": {"text/event-stream": {}}}},
+    response_class=EventSourceResponse,
+    responses={200: EVENT_STREAM, **errors(401, 404, 422, 429)},
 )
 def job_events(
     job_id: str,

@@ -6,13 +6,20 @@ import uuid
 from datetime import datetime
 from typing import Literal
 
-from pydantic import AnyHttpUrl, BaseModel, Field
+from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field
 
 from api_backend.jobs.models import JobStatus
+from api_backend.openapi_docs import JOB_EXAMPLE
 
 
 class JobOptions(BaseModel):
     """The form fields sent with the video."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"device": "auto", "callback_url": "https://coach.example.com/hooks/st"}]
+        }
+    )
 
     model: str = Field(default="", max_length=64, pattern=r"^[A-Za-z0-9._-]*$")
     device: Literal["auto", "cpu", "gpu"] = "auto"
@@ -33,6 +40,8 @@ class VideoOut(BaseModel):
 
 
 class JobOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [JOB_EXAMPLE]})
+
     id: uuid.UUID
     status: JobStatus
     progress: float
@@ -51,5 +60,9 @@ class JobOut(BaseModel):
 
 
 class JobPage(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"items": [JOB_EXAMPLE], "next_cursor": "WyIyMDI2LTEyLTAxVDA5OjMw…"}]}
+    )
+
     items: list[JobOut]
     next_cursor: str | None = Field(description="pass as `cursor` to get the next (older) page")

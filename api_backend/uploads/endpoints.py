@@ -23,11 +23,12 @@ from tuspyserver import create_tus_router
 from api_backend.auth.dependencies import OwnerDep
 from api_backend.auth.rate_limit import enforce_rate_limit
 from api_backend.deps import SessionDep, SettingsDep, StorageDep
-from api_backend.errors import ERROR_RESPONSES, ApiError
+from api_backend.errors import ApiError
 from api_backend.jobs.endpoints import public_base_url
 from api_backend.jobs.schemas import JobOptions, JobOut
 from api_backend.jobs.service import to_out
 from api_backend.observability.api_metrics import JOBS_CREATED, UPLOAD_BYTES
+from api_backend.openapi_docs import LOCATION, errors
 from api_backend.settings import get_settings
 from api_backend.uploads.ownership import is_owners, new_upload_id
 from api_backend.uploads.service import create_job_from_upload
@@ -117,7 +118,7 @@ def include_upload_routes(app: Any) -> None:
     app.include_router(jobs_from_uploads, dependencies=guards)
 
 
-jobs_from_uploads = APIRouter(prefix=PREFIX, tags=["uploads"], responses=ERROR_RESPONSES)
+jobs_from_uploads = APIRouter(prefix=PREFIX, tags=["uploads"])
 
 
 @jobs_from_uploads.post(
@@ -125,7 +126,11 @@ jobs_from_uploads = APIRouter(prefix=PREFIX, tags=["uploads"], responses=ERROR_R
     status_code=status.HTTP_202_ACCEPTED,
     response_model=JobOut,
     summary="Start the analysis of a finished resumable upload",
-    responses={200: {"model": JobOut, "description": "the job this upload already made"}},
+    responses={
+        202: {"description": "the job, queued", "headers": LOCATION},
+        200: {"model": JobOut, "description": "the job this upload already made", "headers": LOCATION},
+        **errors(401, 404, 409, 410, 413, 422, 429, 503),
+    },
 )
 async def create_job_from_resumable_upload(
     upload_id: Annotated[str, Path(max_length=64, description="the id at the end of the tus Location")],

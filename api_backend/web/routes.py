@@ -10,7 +10,7 @@ from pathlib import Path
 
 from fastapi import APIRouter, FastAPI
 from fastapi.responses import FileResponse, Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
 
@@ -40,6 +40,20 @@ router = APIRouter(tags=["web"])
 
 class ClientConfig(BaseModel):
     """What the browser app needs to check an upload before sending it."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "max_upload_bytes": 2147483648,
+                    "resumable_chunk_bytes": 16777216,
+                    "default_model": "yolo11n-pose",
+                    "models": ["yolo11n-pose", "yolo11s-pose"],
+                    "devices": ["auto", "cpu", "gpu"],
+                }
+            ]
+        }
+    )
 
     max_upload_bytes: int
     resumable_chunk_bytes: int = Field(description="the largest PATCH body of a resumable (tus) upload")

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, Page, Route, expect
 
 from tests.support.hostile_media import growing_stream
 from tests.support.stack import ServiceStack
@@ -270,6 +270,42 @@ def test_upload_can_be_cancelled(web: WebPage, real_clip: Path) -> None:
     expect(page.locator("#cancel-upload")).to_be_hidden()
     expect(page.locator("#upload-button")).to_be_enabled()  # the same file can be sent again
     web.assert_no_console_errors()
+
+
+def test_an_upload_cut_off_by_the_network_resumes_where_it_stopped(
+    web: WebPage, embedded_stack: ServiceStack, long_clip: Path
+) -> None:
+    """2.6 MB in chunks of 1 MiB (the stack's RESUMABLE_CHUNK_MB): the second chunk's request dies on
+    the way; the browser asks the server what arrived and goes on from there, not from the start."""
+    page = web.page
+    offsets: list[int] = []  # Upload-Offset of each chunk the browser sends
+    dropped: list[int] = []
+
+    def lose_the_second_chunk(route: Route) -> None:
+        request = route.request
+        if request.method == "PATCH":
+            offsets.append(int(request.headers["upload-offset"]))
+            if offsets[-1] > 0 and not dropped:
+                dropped.append(offsets[-1])
+                route.abort("internetdisconnected")
+                return
+        route.continue_()
+
+    page.route("**/api/v1/uploads/**", lose_the_second_chunk)
+    web.open("/")
+    choose_file(page, long_clip)
+    page.click("#upload-button")
+    expect(page.locator(".notice.success")).to_contain_text("queued for analysis", timeout=90_000)
+
+    mib = 1024 * 1024
+    assert dropped == [mib] and offsets == [0, mib, mib, 2 * mib], offsets  # resumed, not restarted
+    assert page.locator("#upload-form").get_attribute("data-retries") == "1"
+    job_id = page.locator("#open-result").get_attribute("href").rsplit("/", 1)[-1]  # type: ignore[union-attr]
+    with embedded_stack.client() as client:
+        job = client.get(f"/api/v1/jobs/{job_id}").json()
+        assert (job["filename"], job["size"], job["video"]["frames"]) == ("long.mp4", 2612747, 300), job
+        client.post(f"/api/v1/jobs/{job_id}/cancel")  # a long analysis this test does not need
+    web.assert_no_console_errors(allowed=("ERR_INTERNET_DISCONNECTED", "Failed to load resource"))
 
 
 def test_phone_width_has_no_horizontal_scroll(

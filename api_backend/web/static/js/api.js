@@ -45,7 +45,8 @@ function errorFromBody(status, body) {
 async function request(path, options = {}) {
   let response;
   try {
-    response = await fetch(path, { ...options, headers: { Accept: "application/json", ...authHeaders() } });
+    const headers = { Accept: "application/json", ...authHeaders(), ...(options.headers || {}) };
+    response = await fetch(path, { ...options, headers });
   } catch (cause) {
     throw new ApiError(0, "network_error", String(cause && cause.message ? cause.message : cause));
   }
@@ -103,46 +104,95 @@ export function getOutputJson(job, name) {
   return request(outputUrl(job, name));
 }
 
+// After a dropped connection, try again this long after each failure (about five minutes in all): a
+// phone that loses its signal in a lift goes on where it stopped.
+const RETRY_DELAYS_MS = [0, 1000, 3000, 5000, 10000, 20000, 30000, 60000, 60000, 60000];
+
+function tusError(error) {
+  const response = error && error.originalResponse;
+  if (!response) return new ApiError(0, "network_error", "the upload was interrupted");
+  let body = null;
+  try {
+    body = JSON.parse(response.getBody());
+  } catch {
+    body = null;
+  }
+  return errorFromBody(response.getStatus(), body);
+}
+
+/** Whether a failed request of the upload is worth retrying: the network, the server, a busy upload. */
+function worthRetrying(error) {
+  const status = error.originalResponse ? error.originalResponse.getStatus() : 0;
+  return status === 0 || status === 409 || status === 423 || status === 429 || status >= 500;
+}
+
+async function createJobFromUpload(uploadUrl, fields) {
+  const id = new URL(uploadUrl, window.location.href).pathname.split("/").filter(Boolean).pop();
+  const options = Object.fromEntries(Object.entries(fields).filter(([, value]) => value));
+  const send = () =>
+    request(`/api/v1/uploads/${encodeURIComponent(id)}/job`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify(options),
+    });
+  // The same upload always makes the same job, so asking again after a network error is safe.
+  for (const delay of [1000, 3000, 10000]) {
+    try {
+      return await send();
+    } catch (error) {
+      if (error.code !== "network_error" && !(error.status >= 500)) throw error;
+      await new Promise((resume) => setTimeout(resume, delay));
+    }
+  }
+  return send();
+}
+
 /**
- * Upload a video with XMLHttpRequest so that the browser reports upload progress.
+ * Upload a video with the tus protocol (tus-js-client), then make the job from it.
+ * A dropped connection is retried from where the server's copy ends, and a page reload resumes the
+ * same file's unfinished upload (tus-js-client keeps its address in localStorage).
  * Returns {promise, abort}; the promise resolves to the job and rejects with an ApiError
  * (code "upload_aborted" after abort()).
  */
-export function uploadVideo(file, fields, { onProgress, idempotencyKey } = {}) {
-  const xhr = new XMLHttpRequest();
-  const form = new FormData();
-  for (const [key, value] of Object.entries(fields)) {
-    if (value) form.append(key, value);
-  }
-  form.append("file", file, file.name);
+export function uploadVideo(file, fields, { chunkSize, onProgress, onRetry, onResume } = {}) {
+  let upload = null;
+  let fail = () => {};
+  let cancelled = false;
   const promise = new Promise((resolve, reject) => {
-    xhr.upload.addEventListener("progress", (event) => {
-      if (onProgress) onProgress(event.loaded, event.lengthComputable ? event.total : file.size);
+    fail = reject;
+    upload = new window.tus.Upload(file, {
+      endpoint: "/api/v1/uploads",
+      chunkSize: chunkSize || 8 * 1024 * 1024,
+      retryDelays: RETRY_DELAYS_MS,
+      metadata: { filename: file.name, filetype: file.type || "application/octet-stream" },
+      headers: authHeaders(),
+      removeFingerprintOnSuccess: true,
+      onProgress: (sent, total) => onProgress && onProgress(sent, total),
+      onShouldRetry: (error, attempt) => {
+        const retry = worthRetrying(error);
+        if (retry && onRetry) onRetry(attempt + 1, RETRY_DELAYS_MS[attempt] || 0);
+        return retry;
+      },
+      onError: (error) => reject(tusError(error)),
+      onSuccess: () => createJobFromUpload(upload.url, fields).then(resolve, reject),
     });
-    xhr.addEventListener("load", () => {
-      let body = null;
-      try {
-        body = JSON.parse(xhr.responseText);
-      } catch {
-        body = null;
-      }
-      if (xhr.status === 200 || xhr.status === 202) resolve(body);
-      else reject(errorFromBody(xhr.status, body));
-    });
-    xhr.addEventListener("error", () => reject(new ApiError(0, "network_error", "the upload was interrupted")));
-    xhr.addEventListener("abort", () => reject(new ApiError(0, "upload_aborted", "upload cancelled")));
-    xhr.addEventListener("timeout", () => reject(new ApiError(0, "network_error", "the upload timed out")));
+    upload
+      .findPreviousUploads()
+      .catch(() => [])
+      .then((previous) => {
+        if (cancelled) return;
+        if (previous.length) {
+          upload.resumeFromPreviousUpload(previous[0]);
+          if (onResume) onResume();
+        }
+        upload.start();
+      });
   });
-  xhr.open("POST", "/api/v1/jobs");
-  xhr.setRequestHeader("Accept", "application/json");
-  for (const [name, value] of Object.entries(authHeaders())) xhr.setRequestHeader(name, value);
-  // The same key for the same chosen file: sending it twice answers with the first job, not a duplicate.
-  xhr.setRequestHeader("Idempotency-Key", idempotencyKey || newIdempotencyKey());
-  xhr.send(form);
-  return { promise, abort: () => xhr.abort() };
-}
-
-export function newIdempotencyKey() {
-  if (window.crypto && typeof window.crypto.randomUUID === "function") return window.crypto.randomUUID();
-  return `${Date.now()}-${Math.random().toString(16).slice(2)}`;
+  const abort = () => {
+    cancelled = true;
+    // Stops sending and deletes what the server has of it (tus termination).
+    upload.abort(true).catch(() => {});
+    fail(new ApiError(0, "upload_aborted", "upload cancelled"));
+  };
+  return { promise, abort };
 }

@@ -1,5 +1,5 @@
 // Upload page: choose or drop a video, check it here, upload it with a real progress bar, follow the job.
-import { getApiKey, getConfig, newIdempotencyKey, resultPage, setApiKey, uploadVideo } from "./api.js";
+import { getApiKey, getConfig, resultPage, setApiKey, uploadVideo } from "./api.js";
 import { $, announce, h } from "./dom.js";
 import { explain } from "./errors.js";
 import { formatBytes } from "./format.js";
@@ -26,7 +26,6 @@ progressSlot.prepend(bar.element);
 
 let config = { max_upload_bytes: null, default_model: "", models: [], devices: ["auto", "cpu", "gpu"] };
 let file = null;
-let idempotencyKey = null;
 let upload = null;
 
 const jobs = createJobList($("#recent-jobs"), { limit: 10, title: "Recent jobs" });
@@ -66,7 +65,6 @@ function choose(candidate) {
     return;
   }
   file = candidate;
-  idempotencyKey = newIdempotencyKey();
   chosen.replaceChildren(
     h("span", { class: "file-name" }, candidate.name),
     h("span", { class: "file-size" }, formatBytes(candidate.size)),
@@ -100,7 +98,13 @@ async function start() {
   setUploading(true);
   const fields = { model: modelSelect.value, device: deviceSelect.value };
   upload = uploadVideo(file, fields, {
-    idempotencyKey,
+    chunkSize: config.resumable_chunk_bytes,
+    onRetry: (attempt, delayMs) => {
+      progressText.textContent = `Connection lost — trying again in ${Math.round(delayMs / 1000)} s (attempt ${attempt}). What was sent is kept.`;
+      form.dataset.retries = String(attempt);
+      announce(liveStatus, "Connection lost. The upload goes on from where it stopped once the network is back.");
+    },
+    onResume: () => announce(liveStatus, `Resuming the earlier upload of ${file.name}.`),
     onProgress: (loaded, total) => {
       const fraction = total ? loaded / total : 0;
       bar.set(fraction);
