@@ -110,27 +110,14 @@ EVENT_STREAM = {
 }
 
 DOWNLOAD = {
-    "description": "the output's bytes (`Content-Disposition: inline`)",
-    "content": {
-        media: {"schema": {"type": "string", "format": "binary"}}
-        for media in ("video/mp4", "application/json")
-    },
+    # One binary media type: generators read the body as bytes (the real Content-Type is the file's).
+    "description": "the output's bytes, as `video/mp4` or `application/json` (`Content-Disposition: inline`)",
+    "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
     "headers": {"Content-Length": header("the size in bytes", "integer")},
 }
 REDIRECT = {
     "description": "with S3 storage: a presigned storage URL for the video (JSON outputs are streamed)",
     "headers": {"Location": header("the presigned URL, valid for DOWNLOAD_URL_EXPIRES_S")},
-}
-
-HEALTH_EXAMPLES: dict[str, dict[str, Any]] = {
-    "/health/live": {"status": "ok"},
-    "/health/ready": {
-        "status": "ready",
-        "checks": {
-            "database": {"status": "healthy", "latency_ms": 1.2},
-            "broker": {"status": "healthy", "latency_ms": 0.8},
-        },
-    },
 }
 
 
@@ -155,12 +142,6 @@ def _use_our_validation_body(spec: dict[str, Any]) -> None:
         spec["components"]["schemas"].pop(name, None)
 
 
-def _add_health_examples(spec: dict[str, Any]) -> None:
-    for path, example in HEALTH_EXAMPLES.items():
-        content = spec["paths"][path]["get"]["responses"]["200"]["content"]["application/json"]
-        content["example"] = example
-
-
 def install_openapi(app: FastAPI) -> None:
     """Build the document once, with the additions above."""
 
@@ -171,7 +152,6 @@ def install_openapi(app: FastAPI) -> None:
             )
             _use_our_validation_body(spec)
             _add_response_headers(spec)
-            _add_health_examples(spec)
             app.openapi_schema = spec
         return app.openapi_schema
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 from starlette.concurrency import run_in_threadpool
 
 from api_backend.health.checks import (
@@ -30,6 +30,20 @@ DEGRADE_ONLY = {"workers", "models"}  # the API still serves history and downloa
 class HealthOut(BaseModel):
     """`status` overall; `checks`: per dependency its `status`, `latency_ms` and details (or `error`)."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "status": "ready",
+                    "checks": {
+                        "database": {"status": "healthy", "latency_ms": 1.2},
+                        "broker": {"status": "healthy", "latency_ms": 0.8},
+                    },
+                }
+            ]
+        }
+    )
+
     status: str
     checks: dict[str, dict[str, Any]]
 
@@ -40,7 +54,11 @@ HEALTH_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
-@router.get("/live", summary="The process is up (no dependency is checked)")
+@router.get(
+    "/live",
+    summary="The process is up (no dependency is checked)",
+    responses={200: {"content": {"application/json": {"example": {"status": "ok"}}}}},
+)
 def live() -> dict[str, str]:
     return {"status": "ok"}
 
