@@ -38,7 +38,12 @@ def check_case(case: schemathesis.Case) -> None:
     CALLS.append(response.status_code)
     # Every answer is one the operation documents, with the documented body: the per-operation error
     # lists of the OpenAPI document are checked here against what the server really says.
-    checks = [not_a_server_error, status_code_conformance, response_schema_conformance, content_type_conformance]
+    checks = [
+        not_a_server_error,
+        status_code_conformance,
+        response_schema_conformance,
+        content_type_conformance,
+    ]
     case.validate_response(response, checks=checks)
 
 
