@@ -349,6 +349,9 @@ def submit(
     device: Annotated[Device, typer.Option(help="where pose estimation runs")] = Device.auto,
     wait: Annotated[bool, typer.Option("--wait/--no-wait", help="wait until the job ends")] = False,
     out: Annotated[Path | None, typer.Option(help="with --wait: download the outputs here")] = None,
+    resumable: Annotated[
+        bool, typer.Option(help="send in chunks that survive a dropped connection (tus); for big files")
+    ] = False,
 ) -> None:
     """Send a video to a running server (the Python client, `shadow_trainer_client`); prints the job id.
 
@@ -363,7 +366,7 @@ def submit(
     console = Console(stderr=True)
     try:
         with Client(server, api_key) as client, SubmitProgress(console) as progress:
-            job = client.submit(video, device=device.value, model=model or "")
+            job = client.submit(video, device=device.value, model=model or "", resumable=resumable)
             typer.echo(job.id)
             if not (wait or out):
                 return

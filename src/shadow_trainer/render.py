@@ -105,6 +105,21 @@ def active_punches(punches: Sequence[dict[str, Any]], t: float) -> list[dict[str
     ]
 
 
+def fighter_label_origin(
+    box: np.ndarray, k: int, line: int, width: int, height: int, scale: float
+) -> tuple[int, int]:
+    """Where the k-th (1, 2, …) active punch label of a fighter goes: stacked upwards above the box
+    while there is room below the running count's line (the top `2 * line` pixels), then downwards
+    inside the box from its top. One label a line, never on the count."""
+    x = int(np.clip(box[0], 4, max(width - 200 * scale, 4)))
+    first_above = box[1] - line * 0.8
+    slots_above = int((first_above - 2 * line) // line) + 1 if first_above >= 2 * line else 0
+    if k <= slots_above:
+        return x, int(first_above - line * (k - 1))
+    inside = k - slots_above
+    return x, int(min(max(box[1], line) + line * (inside + 1), height - 8))
+
+
 @dataclass(frozen=True)
 class FrameRenderer:
     """Draws one frame's people (rows of the pose log) and its punch labels."""
@@ -166,6 +181,5 @@ class FrameRenderer:
                 canvas.label(_punch_text(punch), (12, line * (listed + 1)), scale * 1.3, colour)
                 continue
             k = stacked[int(punch["track_id"])] = stacked.get(int(punch["track_id"]), 0) + 1
-            x = int(np.clip(box[0], 4, max(self.width - 200 * scale, 4)))
-            y = int(np.clip(box[1] - line * (k - 0.2), line, self.height - 8))
-            canvas.label(_punch_text(punch), (x, y), scale * 1.1, colour)
+            origin = fighter_label_origin(box, k, line, self.width, self.height, scale)
+            canvas.label(_punch_text(punch), origin, scale * 1.1, colour)

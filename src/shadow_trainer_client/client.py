@@ -13,6 +13,7 @@ from typing import Any, TypedDict, Unpack
 import httpx
 
 from shadow_trainer_client.models import ApiError, Job, JobFailed
+from shadow_trainer_client.resumable import TUS, ChunkNotTaken, ResumableUpload
 
 ProgressFn = Callable[[Job], None]
 POLL_S = 1.0
@@ -30,16 +31,28 @@ class SubmitOptions(TypedDict, total=False):
     wait: bool  # return once the job ended (JobFailed unless it succeeded)
     progress: ProgressFn  # called with the job on every change while waiting
     timeout_s: float  # give up waiting after this long (TimeoutError)
+    resumable: bool  # send the file in chunks (tus) that survive dropped connections; needed for big files
+    chunk_bytes: int  # with resumable: bytes per chunk (default: the server's largest)
 
 
 FORM_FIELDS = ("model", "device", "callback_url")
 
 
+RETRYABLE = (httpx.TransportError, ChunkNotTaken)
+
+
+def _fields(options: SubmitOptions) -> dict[str, str]:
+    return {name: str(options[name]) for name in FORM_FIELDS if options.get(name)}  # type: ignore[literal-required]
+
+
 def _request(options: SubmitOptions) -> dict[str, Any]:
     """The form fields and headers of an upload."""
-    fields = {name: str(options[name]) for name in FORM_FIELDS if options.get(name)}  # type: ignore[literal-required]
     key = options.get("idempotency_key")
-    return {"data": fields, "headers": {"Idempotency-Key": key} if key else {}}
+    return {"data": _fields(options), "headers": {"Idempotency-Key": key} if key else {}}
+
+
+def _chunk_bytes(config: httpx.Response) -> int:
+    return int(_checked(config).json()["resumable_chunk_bytes"])
 
 
 def _file_part(path: Path, content: Any) -> dict[str, tuple[str, Any, str]]:
@@ -84,8 +97,16 @@ class _Poll:
 
 
 class Client:
-    def __init__(self, base_url: str, api_key: str | None = None, timeout: float = 60.0) -> None:
-        self.http = httpx.Client(base_url=base_url, headers=_headers(api_key), timeout=timeout)
+    def __init__(
+        self,
+        base_url: str,
+        api_key: str | None = None,
+        timeout: float = 60.0,
+        transport: httpx.BaseTransport | None = None,  # e.g. a proxy's, or retries of its own
+    ) -> None:
+        self.http = httpx.Client(
+            base_url=base_url, headers=_headers(api_key), timeout=timeout, transport=transport
+        )
 
     def __enter__(self) -> Client:
         return self
@@ -95,14 +116,31 @@ class Client:
 
     def submit(self, path: str | Path, **options: Unpack[SubmitOptions]) -> Job:
         """Upload a video; with ``wait=True``, return once it succeeded (JobFailed otherwise)."""
-        with Path(path).open("rb") as handle:
-            response = self.http.post(
-                "/api/v1/jobs", files=_file_part(Path(path), handle), **_request(options)
-            )
-        job = _job(response)
+        path = Path(path)
+        if options.get("resumable"):
+            job = _job(self._send_resumable(path, options))
+        else:
+            with path.open("rb") as handle:
+                job = _job(
+                    self.http.post("/api/v1/jobs", files=_file_part(path, handle), **_request(options))
+                )
         if not options.get("wait"):
             return job
         return self.wait(job.id, progress=options.get("progress"), timeout_s=options.get("timeout_s"))
+
+    def _send_resumable(self, path: Path, options: SubmitOptions) -> httpx.Response:
+        chunk = options.get("chunk_bytes") or _chunk_bytes(self.http.get("/api/v1/config"))
+        upload = ResumableUpload(path, chunk)
+        upload.created(self.http.post("/api/v1/uploads", **upload.creation()))
+        while not upload.done:
+            try:
+                if upload.unsure:
+                    upload.resumed(self.http.head(upload.url, headers=TUS))
+                else:
+                    upload.sent(self.http.patch(upload.url, **upload.next_chunk()))
+            except RETRYABLE:
+                time.sleep(upload.failed())
+        return self.http.post(upload.job_url, json=_fields(options))
 
     def get(self, job_id: str) -> Job:
         return _job(self.http.get(f"/api/v1/jobs/{job_id}"))
@@ -136,8 +174,16 @@ class Client:
 
 
 class AsyncClient:
-    def __init__(self, base_url: str, api_key: str | None = None, timeout: float = 60.0) -> None:
-        self.http = httpx.AsyncClient(base_url=base_url, headers=_headers(api_key), timeout=timeout)
+    def __init__(
+        self,
+        base_url: str,
+        api_key: str | None = None,
+        timeout: float = 60.0,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self.http = httpx.AsyncClient(
+            base_url=base_url, headers=_headers(api_key), timeout=timeout, transport=transport
+        )
 
     async def __aenter__(self) -> AsyncClient:
         return self
@@ -146,11 +192,32 @@ class AsyncClient:
         await self.http.aclose()
 
     async def submit(self, path: str | Path, **options: Unpack[SubmitOptions]) -> Job:
-        files = _file_part(Path(path), await asyncio.to_thread(Path(path).read_bytes))
-        job = _job(await self.http.post("/api/v1/jobs", files=files, **_request(options)))
+        """As Client.submit. The plain upload reads the file into memory: send big ones resumable."""
+        path = Path(path)
+        if options.get("resumable"):
+            job = _job(await self._send_resumable(path, options))
+        else:
+            files = _file_part(path, await asyncio.to_thread(path.read_bytes))
+            job = _job(await self.http.post("/api/v1/jobs", files=files, **_request(options)))
         if not options.get("wait"):
             return job
         return await self.wait(job.id, progress=options.get("progress"), timeout_s=options.get("timeout_s"))
+
+    async def _send_resumable(self, path: Path, options: SubmitOptions) -> httpx.Response:
+        chunk = options.get("chunk_bytes") or _chunk_bytes(await self.http.get("/api/v1/config"))
+        upload = ResumableUpload(path, chunk)
+        upload.created(await self.http.post("/api/v1/uploads", **upload.creation()))
+        while not upload.done:
+            try:
+                if upload.unsure:
+                    upload.resumed(await self.http.head(upload.url, headers=TUS))
+                else:
+                    upload.sent(
+                        await self.http.patch(upload.url, **await asyncio.to_thread(upload.next_chunk))
+                    )
+            except RETRYABLE:
+                await asyncio.sleep(upload.failed())
+        return await self.http.post(upload.job_url, json=_fields(options))
 
     async def get(self, job_id: str) -> Job:
         return _job(await self.http.get(f"/api/v1/jobs/{job_id}"))

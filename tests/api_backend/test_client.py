@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import httpx
 import pytest
 
 from shadow_trainer_client import ApiError, AsyncClient, Client, Job, JobFailed
@@ -36,12 +37,43 @@ def test_the_async_client_does_the_same(
 ) -> None:
     async def run() -> tuple[Job, Path]:
         async with AsyncClient(embedded_stack.base_url) as client:
-            job = await client.submit(real_clip, device="cpu", wait=True)
+            # Resumable, in 64 KiB chunks: the file is read a chunk at a time, never whole.
+            job = await client.submit(
+                real_clip, device="cpu", wait=True, resumable=True, chunk_bytes=64 * 1024
+            )
             return job, await client.download(job, "punches.json", tmp_path / "punches.json")
 
     job, punches = asyncio.run(run())
     assert job.status == "succeeded"
     assert json.loads(punches.read_text())["punches"] == []  # people walking
+
+
+class LosesTheSecondChunk(httpx.HTTPTransport):
+    """A connection that drops while the second chunk is on its way."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.offsets: list[int] = []
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        if request.method == "PATCH":
+            self.offsets.append(int(request.headers["upload-offset"]))
+            if len(self.offsets) == 2:
+                raise httpx.WriteError("connection lost", request=request)
+        return super().handle_request(request)
+
+
+def test_a_resumable_submit_goes_on_after_a_lost_chunk(embedded_stack: ServiceStack, real_clip: Path) -> None:
+    transport = LosesTheSecondChunk()
+    chunk = 64 * 1024
+    with Client(embedded_stack.base_url, transport=transport) as client:
+        job = client.submit(real_clip, resumable=True, chunk_bytes=chunk, device="cpu")
+        assert transport.offsets[:3] == [0, chunk, chunk], transport.offsets  # asked, then went on
+        assert (job.filename, job.raw["size"]) == (real_clip.name, real_clip.stat().st_size)
+        client.cancel(job.id)
+        with pytest.raises(ApiError) as refused:
+            client.submit(real_clip, resumable=True, model="no-such-model")
+        assert (refused.value.status, refused.value.code) == (422, "unknown_model")
 
 
 def test_errors_are_typed(embedded_stack: ServiceStack, real_clip: Path, tmp_path: Path) -> None:
@@ -68,8 +100,10 @@ def test_submit_command_waits_and_downloads(
         "--server",
         embedded_stack.base_url,
     ]
-    result = subprocess.run([*submit, "--wait", "--out", str(out), "--device", "cpu"], cwd=PROJECT_ROOT,
-                            capture_output=True, text=True, timeout=300, check=False)  # fmt: skip
+    command = [*submit, "--resumable", "--wait", "--out", str(out), "--device", "cpu"]
+    result = subprocess.run(
+        command, cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=300, check=False
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1] == "succeeded"
     assert sorted(p.name for p in out.iterdir()) == [
