@@ -137,6 +137,10 @@ class FrameRenderer:
     def _text_scale(self) -> float:
         return max(0.5, min(self.width, self.height) / 720)
 
+    @property
+    def _line(self) -> int:
+        return round(40 * self._text_scale)
+
     def draw(
         self,
         planes: tuple[np.ndarray, np.ndarray, np.ndarray],
@@ -159,7 +163,9 @@ class FrameRenderer:
             )
             boxes[track] = row[BOX]
             x1, y1 = int(row[BOX][0]), int(row[BOX][1])
-            canvas.label(f"#{track}", (x1 + 4, max(y1 - 6, 20)), self._text_scale * 0.6, OTHER_COLOUR)
+            # Below the running count's line when the box reaches the top of the frame.
+            canvas.label(f"#{track}", (x1 + 4, max(y1 - 6, 2 * self._line - 4)), self._text_scale * 0.6,
+                         OTHER_COLOUR)  # fmt: skip
         self._punch_labels(canvas, t, punches_so_far, boxes)
 
     def _punch_labels(
@@ -167,8 +173,7 @@ class FrameRenderer:
     ) -> None:
         """The running count top left; each active punch at the fighter who threw it (in the
         top-left list when that fighter is not detected in this frame)."""
-        scale = self._text_scale
-        line = round(40 * scale)
+        scale, line = self._text_scale, self._line
         if self.punches:
             canvas.label(f"punches: {punches_so_far}", (12, line), scale, (255, 255, 255))
         listed = 0
