@@ -307,6 +307,10 @@ def analyze(
     model: Annotated[str, typer.Option(help="pose model name")] = "yolo11n-pose",
     device: Annotated[Device, typer.Option(help="where pose estimation runs")] = Device.auto,
     model_dir: Annotated[Path | None, typer.Option(help="folder of pose models")] = None,
+    pose_fps: Annotated[
+        float,
+        typer.Option(min=0, help="pose runs this often a second; frames between are interpolated (0: all)"),
+    ] = 30.0,
 ) -> None:
     """Analyse one video into OUT: annotated.mp4, keypoints.json, punches.json, summary.json.
 
@@ -325,8 +329,9 @@ def analyze(
         frames = probe_video(video).frames
         with AnalysisProgress(frames, console) as progress:
             result = analyze_video(
-                video, out, model=model, device=device.value, model_dir=model_dir, progress=progress
-            )
+                video, out, model=model, device=device.value, model_dir=model_dir, progress=progress,
+                pose_max_fps=pose_fps,
+            )  # fmt: skip
     except AnalysisError as exc:
         fail_analysis(exc)
     for name, path in result.outputs.items():

@@ -150,6 +150,7 @@ def _analyse(job: ClaimedJob, workdir: Path, progress: JobProgress) -> AnalysisR
         progress=progress.report,
         should_cancel=progress.should_cancel,
         limits=settings.video_limits,
+        pose_max_fps=settings.pose_max_fps,
     )
 
 

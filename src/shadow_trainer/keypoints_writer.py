@@ -37,8 +37,14 @@ def person_json(track_id: int, box: np.ndarray, score: float, keypoints: np.ndar
     }
 
 
-def frame_json(index: int, t: float, people: list[dict[str, Any]]) -> dict[str, Any]:
-    return {"index": index, "t": round(t, 6), "people": people}
+def frame_json(
+    index: int, t: float, people: list[dict[str, Any]], interpolated: bool = False
+) -> dict[str, Any]:
+    """`interpolated` (only when true): no pose ran on this frame; its people are interpolated."""
+    frame: dict[str, Any] = {"index": index, "t": round(t, 6), "people": people}
+    if interpolated:
+        frame["interpolated"] = True
+    return frame
 
 
 class KeypointsWriter:
@@ -49,14 +55,22 @@ class KeypointsWriter:
         self._fh: TextIO = self._frames_path.open("w", encoding="utf-8")
         self.frame_count = 0
 
-    def add(self, index: int, t: float, track_ids: list[int], people: PoseDetections) -> None:
+    def add(
+        self,
+        index: int,
+        t: float,
+        track_ids: list[int],
+        people: PoseDetections,
+        *,
+        interpolated: bool = False,
+    ) -> None:
         persons = [
             person_json(tid, people.boxes[i], float(people.scores[i]), people.keypoints[i])
             for i, tid in enumerate(track_ids)
         ]
         if self.frame_count:
             self._fh.write(",")
-        self._fh.write(json.dumps(frame_json(index, t, persons), separators=(",", ":")))
+        self._fh.write(json.dumps(frame_json(index, t, persons, interpolated), separators=(",", ":")))
         self.frame_count += 1
 
     def close(self) -> None:

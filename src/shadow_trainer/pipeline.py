@@ -29,7 +29,7 @@ from shadow_trainer.errors import AnalysisError
 from shadow_trainer.outputs import publish, staging_dir
 from shadow_trainer.pose import PoseEstimator, load_pose_estimator
 from shadow_trainer.pose_log import PoseLog
-from shadow_trainer.pose_pass import PosePassResult, run_pose_pass
+from shadow_trainer.pose_pass import POSE_FPS, PosePassResult, pose_stride, run_pose_pass
 from shadow_trainer.progress import Progress
 from shadow_trainer.punches import classify_tracks, summarize_punches
 from shadow_trainer.render_pass import render_annotated
@@ -82,6 +82,7 @@ def _analyze(
     progress: Progress,
     clock: _StageClock,
     limits: VideoLimits,
+    stride: int,
 ) -> dict[str, Any]:
     progress.stage("analyzing")
     with clock("analyzing"):
@@ -93,6 +94,7 @@ def _analyze(
             pose_log_path=work / "pose.log",
             progress=progress,
             limits=limits,
+            stride=stride,
         )
     progress.stage("classifying")
     pose_log = PoseLog(work / "pose.log")
@@ -122,6 +124,7 @@ def _analyze(
         runtime=estimator.runtime.name,
         device=estimator.runtime.device,
         frames_analyzed=pose.frames,
+        pose_frames=pose.pose_frames,
         processing_fps=pose.frames / elapsed if elapsed > 0 else 0.0,
         people_tracked=pose.people_tracked,
         decode_error=pose.decode_error,
@@ -140,8 +143,12 @@ def analyze_video(
     progress: Callable[[str, float], None] | None = None,
     should_cancel: Callable[[], bool] | None = None,
     limits: VideoLimits = NO_LIMITS,
+    pose_max_fps: float | None = POSE_FPS,
 ) -> AnalysisResult:
     """Analyse ``video`` and write annotated.mp4, keypoints.json, punches.json, summary.json to ``out_dir``.
+
+    Pose runs about ``pose_max_fps`` times a second of video (None or 0: on every frame); the frames
+    between get interpolated keypoints.
 
     Raises ``InvalidVideoError`` (``VideoLimitError`` past ``limits``, checked while decoding),
     ``ModelNotFoundError``, ``AnalysisCancelled`` or ``AnalysisError`` (codes ``gpu_unavailable``,
@@ -158,7 +165,8 @@ def analyze_video(
             estimator.warm_up(estimator.letterbox(info.width, info.height))
         reporter.check_cancel()
         with staging_dir(out_dir) as work:
-            summary = _analyze(video, info, estimator, work, reporter, clock, limits)
+            stride = pose_stride(info.fps, pose_max_fps)
+            summary = _analyze(video, info, estimator, work, reporter, clock, limits, stride)
             outputs = publish(work, out_dir)
     except AnalysisError:
         raise

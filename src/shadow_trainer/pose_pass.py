@@ -1,4 +1,9 @@
-"""Pass 1: decode ‖ pose inference ‖ tracking and keypoint writing, in three threads."""
+"""Pass 1: decode ‖ pose inference ‖ tracking and keypoint writing, in three threads.
+
+Pose runs on every `stride`-th frame (`pose_stride`: about 30 a second, the rate the punch features
+use); the frames between get each person's keypoints interpolated from the two inferred frames
+around them (flagged `interpolated` in keypoints.json), so every frame is tracked and drawn.
+"""
 
 from __future__ import annotations
 
@@ -20,14 +25,27 @@ from shadow_trainer.tracking import tracker_for
 from shadow_trainer.video import NO_LIMITS, DecodeReport, VideoInfo, VideoLimits, iter_frames
 
 CANCEL_POLL_FRAMES = 8
+POSE_FPS = 30.0  # the punch features' rate: more pose frames than this add cost, not accuracy
+
+
+def pose_stride(fps: float, max_pose_fps: float | None = POSE_FPS) -> int:
+    """Run pose on every n-th frame so that pose still runs at least ~0.95 × ``max_pose_fps`` times a
+    second (59.94 fps → 2, 50 → 1, 120 → 4); None or 0: every frame."""
+    if not max_pose_fps or fps <= 0:
+        return 1
+    return max(1, int(fps / max_pose_fps + 0.05))
 
 
 @dataclass(frozen=True)
 class PosePassResult:
     frames: int
+    pose_frames: int  # frames pose ran on (every `stride`-th)
     timestamps: array  # seconds, per decoded frame (8 bytes a frame)
     decode_error: str | None
     people_tracked: int
+
+
+Moment = tuple[int, float]  # frame index, seconds
 
 
 @dataclass(frozen=True)
@@ -35,16 +53,29 @@ class _Input:
     index: int
     t: float
     rgb: np.ndarray
+    skipped_before: list[Moment]  # frames since the previous inferred one, without pose
 
 
 def _model_inputs(
-    video: Path, info: VideoInfo, box: Letterbox, report: DecodeReport, limits: VideoLimits
+    video: Path,
+    info: VideoInfo,
+    box: Letterbox,
+    report: DecodeReport,
+    limits: VideoLimits,
+    stride: int,
+    trailing: list[Moment],
 ) -> Iterator[_Input]:
+    """Model inputs of every `stride`-th frame; the frames after the last one go to `trailing`."""
     reformatter = VideoReformatter()
+    skipped: list[Moment] = []
     for decoded in iter_frames(video, info, report, limits):
-        yield _Input(
-            decoded.index, decoded.t, letterbox_video_frame(decoded.frame, box, info.rotation, reformatter)
-        )
+        if decoded.index % stride:
+            skipped.append((decoded.index, decoded.t))
+            continue
+        rgb = letterbox_video_frame(decoded.frame, box, info.rotation, reformatter)
+        yield _Input(decoded.index, decoded.t, rgb, skipped)
+        skipped = []
+    trailing.extend(skipped)
 
 
 def _batches(items: Iterator[_Input], size: int) -> Iterator[list[_Input]]:
@@ -58,25 +89,76 @@ def _batches(items: Iterator[_Input], size: int) -> Iterator[list[_Input]]:
         yield batch
 
 
-class _FrameSink:
-    """Runs in the writer thread: tracking, keypoints.json, the pose log, main-boxer scoring."""
+def interpolate_people(
+    before: tuple[list[int], PoseDetections], after: tuple[list[int], PoseDetections], weight: float
+) -> tuple[list[int], PoseDetections]:
+    """The people tracked in both frames, `weight` (0..1) of the way from `before` to `after`: boxes and
+    keypoint positions linear, scores and keypoint confidences the lower of the two."""
+    ids_before, people_before = before
+    ids_after, people_after = after
+    where_after = {track: i for i, track in enumerate(ids_after)}
+    pairs = [(i, where_after[track]) for i, track in enumerate(ids_before) if track in where_after]
+    if not pairs:
+        return [], PoseDetections.empty()
+    a, b = (np.array(side) for side in zip(*pairs, strict=True))
+    keypoints = people_before.keypoints[a] * (1 - weight) + people_after.keypoints[b] * weight
+    keypoints[..., 2] = np.minimum(people_before.keypoints[a, :, 2], people_after.keypoints[b, :, 2])
+    return [ids_before[i] for i in a], PoseDetections(
+        boxes=people_before.boxes[a] * (1 - weight) + people_after.boxes[b] * weight,
+        scores=np.minimum(people_before.scores[a], people_after.scores[b]),
+        keypoints=keypoints.astype(np.float32),
+    )
 
-    def __init__(self, info: VideoInfo, keypoints_path: Path, pose_log_path: Path) -> None:
-        self.tracker = tracker_for(info.fps)
+
+class _FrameSink:
+    """Runs in the writer thread: tracking, keypoints.json, the pose log, main-boxer scoring.
+
+    Frames without pose wait until the next inferred frame, then get interpolated people."""
+
+    def __init__(self, info: VideoInfo, keypoints_path: Path, pose_log_path: Path, stride: int) -> None:
+        self.tracker = tracker_for(info.fps / stride)
         self.keypoints = KeypointsWriter(keypoints_path, fps=info.fps, width=info.width, height=info.height)
         self.pose_log = PoseLogWriter(pose_log_path)
         self.track_ids: set[int] = set()
         self.timestamps = array("d")
+        self._last: tuple[int, list[int], PoseDetections] | None = None  # the last inferred frame
+        self._waiting: list[Moment] = []
+        self.inferred = 0
 
-    def __call__(self, item: tuple[int, float, PoseDetections]) -> None:
+    def __call__(self, item: tuple[int, float, PoseDetections | None]) -> None:
         index, t, people = item
+        if people is None:
+            self._waiting.append((index, t))
+            return
+        self.inferred += 1
         ids = self.tracker.update(people.boxes)
-        self.keypoints.add(index, t, ids, people)
-        self.pose_log.write(index, ids, people)
+        self._fill_waiting((index, ids, people))
+        self._write(index, t, ids, people, interpolated=False)
         self.track_ids.update(ids)
+        self._last = (index, ids, people)
+
+    def _fill_waiting(self, after: tuple[int, list[int], PoseDetections] | None) -> None:
+        """The frames between the last inferred one and `after` (None: the video ended; hold the last)."""
+        for index, t in self._waiting:
+            if self._last is None:  # nothing inferred yet: nobody known
+                ids, people = [], PoseDetections.empty()
+            elif after is None:
+                ids, people = self._last[1], self._last[2]
+            else:
+                weight = (index - self._last[0]) / (after[0] - self._last[0])
+                ids, people = interpolate_people(self._last[1:], after[1:], weight)
+            self._write(index, t, ids, people, interpolated=True)
+        self._waiting = []
+
+    def _write(
+        self, index: int, t: float, ids: list[int], people: PoseDetections, *, interpolated: bool
+    ) -> None:
+        self.keypoints.add(index, t, ids, people, interpolated=interpolated)
+        self.pose_log.write(index, ids, people)
         self.timestamps.append(t)
 
     def close(self) -> None:
+        self._fill_waiting(None)
         self.keypoints.close()
         self.pose_log.close()
 
@@ -90,15 +172,17 @@ def run_pose_pass(
     pose_log_path: Path,
     progress: Progress,
     limits: VideoLimits = NO_LIMITS,
+    stride: int = 1,
 ) -> PosePassResult:
     box = estimator.letterbox(info.width, info.height)
     report = DecodeReport()
-    sink = _FrameSink(info, keypoints_path, pose_log_path)
+    sink = _FrameSink(info, keypoints_path, pose_log_path, stride)
+    trailing: list[Moment] = []
     writer = BackgroundWorker(sink, depth=64, name="pose-writer")
     depth = (estimator.runtime.streams + 1) * estimator.batch_size + 2
     try:
         with Prefetcher(
-            _model_inputs(video, info, box, report, limits), depth=depth, name="decode"
+            _model_inputs(video, info, box, report, limits, stride, trailing), depth=depth, name="decode"
         ) as frames:
             batches = (
                 ([item.rgb for item in batch], batch)
@@ -107,16 +191,21 @@ def run_pose_pass(
             done = 0
             for people, batch in estimator.stream(batches, box):
                 for item, found in zip(batch, people, strict=True):
+                    for index, t in item.skipped_before:
+                        writer.submit((index, t, None))
                     writer.submit((item.index, item.t, found))
-                previous, done = done, done + len(batch)
+                previous, done = done, done + sum(1 + len(item.skipped_before) for item in batch)
                 if done // CANCEL_POLL_FRAMES != previous // CANCEL_POLL_FRAMES:
                     progress.check_cancel()
                 progress.within(done / max(info.frames, 1))
+        for index, t in trailing:
+            writer.submit((index, t, None))
     finally:
         writer.finish()
         sink.close()
     return PosePassResult(
         frames=report.frames,
+        pose_frames=sink.inferred,
         timestamps=sink.timestamps,
         decode_error=report.error,
         people_tracked=len(sink.track_ids),

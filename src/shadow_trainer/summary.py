@@ -16,6 +16,7 @@ def build_summary(
     runtime: str,
     device: str,
     frames_analyzed: int,
+    pose_frames: int,
     processing_fps: float,
     people_tracked: int,
     decode_error: str | None,
@@ -28,6 +29,8 @@ def build_summary(
         "runtime": runtime,
         "device": device,
         "frames_analyzed": frames_analyzed,
+        # Frames pose ran on; the others have keypoints interpolated between them (keypoints.json).
+        "pose_frames": pose_frames,
         "processing_fps": round(processing_fps, 2),
         "people_tracked": people_tracked,
         # A stream that broke mid-way is analysed up to the break; this says where it stopped.

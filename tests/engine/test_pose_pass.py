@@ -11,9 +11,9 @@ from typing import Any
 import numpy as np
 import pytest
 
-from shadow_trainer.pose import PoseEstimator
+from shadow_trainer.pose import PoseDetections, PoseEstimator
 from shadow_trainer.pose.runtimes import TorchPose
-from shadow_trainer.pose_pass import run_pose_pass
+from shadow_trainer.pose_pass import interpolate_people, pose_stride, run_pose_pass
 from shadow_trainer.progress import Progress
 from shadow_trainer.video import probe_video
 
@@ -74,3 +74,86 @@ def test_batched_torch_pass_matches_the_onnx_pass(
             np.testing.assert_allclose(
                 np.array(pa["keypoints"])[:, :2], np.array(pb["keypoints"])[:, :2], atol=1.5
             )
+
+
+@pytest.mark.parametrize(
+    ("fps", "max_fps", "stride"),
+    [
+        (60, 30, 2),
+        (59.94, 30, 2),
+        (50, 30, 1),
+        (30, 30, 1),
+        (25, 30, 1),
+        (120, 30, 4),
+        (60, None, 1),
+        (60, 0, 1),
+    ],
+)
+def test_pose_runs_about_30_times_a_second(fps: float, max_fps: float | None, stride: int) -> None:
+    assert pose_stride(fps, max_fps) == stride
+
+
+def _detections(boxes: list[list[float]], confidence: float) -> PoseDetections:
+    keypoints = np.zeros((len(boxes), 17, 3), np.float32)
+    keypoints[..., 0] = np.array(boxes)[:, :1]
+    keypoints[..., 2] = confidence
+    return PoseDetections(np.array(boxes, np.float32), np.full(len(boxes), confidence, np.float32), keypoints)
+
+
+def test_people_in_both_frames_are_interpolated_the_others_left_out() -> None:
+    before = ([1, 2], _detections([[0, 0, 10, 10], [100, 0, 110, 10]], 0.9))
+    after = ([2, 3], _detections([[120, 0, 130, 10], [300, 0, 310, 10]], 0.5))
+    ids, people = interpolate_people(before, after, 0.25)
+    assert ids == [2]
+    np.testing.assert_allclose(people.boxes, [[105, 0, 115, 10]])
+    np.testing.assert_allclose(people.keypoints[0, :, 0], 105)
+    assert float(people.scores[0]) == pytest.approx(0.5) and float(
+        people.keypoints[0, 0, 2]
+    ) == pytest.approx(0.5)
+
+
+def test_skipped_frames_get_interpolated_keypoints_close_to_real_ones(
+    clips: Path, vtest_path: Path, tmp_path: Path, onnx_estimator: PoseEstimator
+) -> None:
+    """A 20 fps clip with pose on every second frame against pose on every frame: the inferred frames
+    are the same; the others are flagged and near what pose would have found there."""
+    from tests.engine.conftest import vtest_frames, write_clip
+
+    clip = write_clip(clips / "people-20fps.mp4", vtest_frames(vtest_path, 24, start=545), fps=20)
+    info = probe_video(clip)
+    progress = Progress(None, None)
+    progress.stage("analyzing")
+    runs = {}
+    for stride in (1, 2):
+        keypoints, log = tmp_path / f"{stride}.json", tmp_path / f"{stride}.log"
+        runs[stride] = run_pose_pass(
+            clip,
+            info,
+            onnx_estimator,
+            keypoints_path=keypoints,
+            pose_log_path=log,
+            progress=progress,
+            stride=stride,
+        )
+    assert runs[1].frames == runs[2].frames == 24 and (runs[1].pose_frames, runs[2].pose_frames) == (24, 12)
+    every = json.loads((tmp_path / "1.json").read_text())["frames"]
+    skipping = json.loads((tmp_path / "2.json").read_text())["frames"]
+    assert [f.get("interpolated", False) for f in skipping] == [i % 2 == 1 for i in range(24)]
+    errors = []
+    for real, guessed in zip(every, skipping, strict=True):
+        if not guessed.get("interpolated"):
+            assert len(real["people"]) == len(guessed["people"])
+            continue
+        for person in guessed["people"]:  # the real person nearest to each interpolated one
+            centre = np.mean(np.array(person["bbox"]).reshape(2, 2), axis=0)
+            nearest = min(
+                real["people"],
+                key=lambda p: np.linalg.norm(np.mean(np.array(p["bbox"]).reshape(2, 2), axis=0) - centre),
+            )
+            seen = np.array(nearest["keypoints"])[:, 2] > 0.5
+            errors.append(
+                np.abs(
+                    np.array(person["keypoints"])[seen, :2] - np.array(nearest["keypoints"])[seen, :2]
+                ).mean()
+            )
+    assert errors and float(np.median(errors)) < 2.5, errors  # pixels in a 768×576 frame (measured: 1.3)
