@@ -24,6 +24,7 @@ from api_backend.cli_output import (
     require_file,
     summary_lines,
 )
+from shadow_trainer.pose_rate import POSE_FPS
 
 
 class WorkerPool(StrEnum):
@@ -310,7 +311,7 @@ def analyze(
     pose_fps: Annotated[
         float,
         typer.Option(min=0, help="pose runs this often a second; frames between are interpolated (0: all)"),
-    ] = 30.0,
+    ] = POSE_FPS,
 ) -> None:
     """Analyse one video into OUT: annotated.mp4, keypoints.json, punches.json, summary.json.
 

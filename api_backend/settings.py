@@ -14,6 +14,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from shadow_trainer.pose_rate import POSE_FPS
 from shadow_trainer.video import VideoLimits
 
 DEFAULT_SECRET = "change-me-in-production"
@@ -47,9 +48,9 @@ class Settings(BaseSettings):
     s3_multipart_chunk_mb: int = Field(default=16, ge=5)
     download_url_expires_s: int = Field(default=3600, ge=60)
 
-    # Pose estimation runs about this many times a second of video (the punch features' rate); the
-    # frames between get interpolated keypoints. 0: on every frame.
-    pose_max_fps: float = Field(default=30.0, ge=0)
+    # Pose estimation runs at most about this many times a second of video (slow motion is thinned
+    # out); the frames between get interpolated keypoints. 0: on every frame.
+    pose_max_fps: float = Field(default=POSE_FPS, ge=0)
     max_upload_mb: int = Field(default=2048, ge=1)
     # Resumable (tus) uploads: the largest PATCH body accepted (each is held in memory until written
     # to storage; nginx.conf allows 64m), and how long an unfinished upload is kept.

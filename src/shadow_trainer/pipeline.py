@@ -29,7 +29,8 @@ from shadow_trainer.errors import AnalysisError
 from shadow_trainer.outputs import publish, staging_dir
 from shadow_trainer.pose import PoseEstimator, load_pose_estimator
 from shadow_trainer.pose_log import PoseLog
-from shadow_trainer.pose_pass import POSE_FPS, PosePassResult, pose_stride, run_pose_pass
+from shadow_trainer.pose_pass import PosePassResult, run_pose_pass
+from shadow_trainer.pose_rate import POSE_FPS, pose_stride
 from shadow_trainer.progress import Progress
 from shadow_trainer.punches import classify_tracks, summarize_punches
 from shadow_trainer.render_pass import render_annotated

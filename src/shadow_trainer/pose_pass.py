@@ -1,8 +1,10 @@
 """Pass 1: decode ‖ pose inference ‖ tracking and keypoint writing, in three threads.
 
-Pose runs on every `stride`-th frame (`pose_stride`: about 30 a second, the rate the punch features
-use); the frames between get each person's keypoints interpolated from the two inferred frames
-around them (flagged `interpolated` in keypoints.json), so every frame is tracked and drawn.
+Pose runs on every `stride`-th frame (`pose_stride`: at most about 60 a second by default); the frames
+between get each person's keypoints interpolated from the two inferred frames around them (flagged
+`interpolated` in keypoints.json), so every frame is tracked and drawn. Fewer than the punch features'
+30 a second is not free: on a 50 fps boxing clip, pose 25 times a second found 12 of its 17 punches
+where every frame found 17 (bench/bench_pose_rate.py), so the default only thins out slow motion.
 """
 
 from __future__ import annotations
@@ -25,15 +27,6 @@ from shadow_trainer.tracking import tracker_for
 from shadow_trainer.video import NO_LIMITS, DecodeReport, VideoInfo, VideoLimits, iter_frames
 
 CANCEL_POLL_FRAMES = 8
-POSE_FPS = 30.0  # the punch features' rate: more pose frames than this add cost, not accuracy
-
-
-def pose_stride(fps: float, max_pose_fps: float | None = POSE_FPS) -> int:
-    """Run pose on every n-th frame so that pose still runs at least ~0.95 × ``max_pose_fps`` times a
-    second (59.94 fps → 2, 50 → 1, 120 → 4); None or 0: every frame."""
-    if not max_pose_fps or fps <= 0:
-        return 1
-    return max(1, int(fps / max_pose_fps + 0.05))
 
 
 @dataclass(frozen=True)

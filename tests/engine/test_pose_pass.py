@@ -13,7 +13,8 @@ import pytest
 
 from shadow_trainer.pose import PoseDetections, PoseEstimator
 from shadow_trainer.pose.runtimes import TorchPose
-from shadow_trainer.pose_pass import interpolate_people, pose_stride, run_pose_pass
+from shadow_trainer.pose_pass import interpolate_people, run_pose_pass
+from shadow_trainer.pose_rate import pose_stride
 from shadow_trainer.progress import Progress
 from shadow_trainer.video import probe_video
 

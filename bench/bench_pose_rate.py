@@ -1,0 +1,93 @@
+"""Benchmark: pose on every frame (the reference) against pose at a lower rate with interpolated frames.
+
+    uv run python bench/bench_pose_rate.py                       # realbox clips over 40 fps, pose at 25/s
+    uv run python bench/bench_pose_rate.py --pose-fps 30 --video phone60.mp4
+
+For each clip, in one run: analysis time of both, their ratio, keypoint agreement with the reference
+(mean OKS over everyone the reference found, on the interpolated frames and on all frames), and for
+labelled clips the punch F1 of both.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from realbox import LabelledClip, labelled_clips, score_clip
+
+from shadow_trainer.pipeline import analyze_video
+from shadow_trainer.pose_rate import pose_stride
+from shadow_trainer.video import probe_video
+
+# COCO's per-keypoint OKS constants (nose … ankles).
+SIGMAS = np.array([0.26, 0.25, 0.25, 0.35, 0.35, 0.79, 0.79, 0.72, 0.72, 0.62, 0.62, 1.07, 1.07, 0.87, 0.87,
+                   0.89, 0.89]) / 10  # fmt: skip
+
+
+def oks(reference: dict[str, Any], candidate: dict[str, Any]) -> float:
+    """Object keypoint similarity of `candidate` to `reference` over the reference's visible keypoints."""
+    ref, cand = np.array(reference["keypoints"]), np.array(candidate["keypoints"])
+    x1, y1, x2, y2 = reference["bbox"]
+    area = max((x2 - x1) * (y2 - y1), 1.0)
+    visible = ref[:, 2] > 0.3
+    if not visible.any():
+        return float("nan")
+    d2 = ((ref[:, :2] - cand[:, :2]) ** 2).sum(axis=1)
+    return float(np.exp(-d2 / (2 * area * (2 * SIGMAS) ** 2))[visible].mean())
+
+
+def agreement(reference: list[dict[str, Any]], fast: list[dict[str, Any]]) -> tuple[float, float]:
+    """Mean OKS (interpolated frames, all frames): each reference person against the best match."""
+    interpolated, every = [], []
+    for ref_frame, fast_frame in zip(reference, fast, strict=True):
+        for person in ref_frame["people"]:
+            best = max((oks(person, other) for other in fast_frame["people"]), default=0.0)
+            if np.isnan(best):
+                continue
+            every.append(best)
+            if fast_frame.get("interpolated"):
+                interpolated.append(best)
+    return float(np.mean(interpolated)) if interpolated else float("nan"), float(np.mean(every))
+
+
+def run(video: Path, pose_fps: float, work: Path) -> tuple[float, dict[str, Any], list[dict[str, Any]]]:
+    start = time.perf_counter()
+    result = analyze_video(video, work, device="cpu", pose_max_fps=pose_fps)
+    seconds = time.perf_counter() - start
+    punches = json.loads(result.outputs["punches.json"].read_text())
+    frames = json.loads(result.outputs["keypoints.json"].read_text())["frames"]
+    return seconds, punches, frames
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
+    parser.add_argument("--video", type=Path, nargs="*", help="clips (default: realbox clips over 40 fps)")
+    parser.add_argument("--pose-fps", type=float, default=25.0)
+    args = parser.parse_args()
+    labelled: dict[str, LabelledClip] = {clip.video.name: clip for clip in labelled_clips()}
+    videos = args.video or [clip.video for clip in labelled.values() if clip.fps > 40]
+    header = f"{'clip':<40}{'fps':>6}{'stride':>7}{'ref s':>7}{'fast s':>8}{'ratio':>7}{'OKS int':>8}"
+    print(header + f"{'OKS all':>8}{'F1 ref':>8}{'F1 fast':>8}{'punches':>9}")
+    for video in videos:
+        fps = probe_video(video).fps
+        with tempfile.TemporaryDirectory(prefix="pose-rate-") as tmp:
+            run(video, 0, Path(tmp) / "warm-up")  # the first analysis of a process loads the model
+            ref_s, ref_punches, ref_frames = run(video, 0, Path(tmp) / "ref")
+            fast_s, fast_punches, fast_frames = run(video, args.pose_fps, Path(tmp) / "fast")
+        oks_interpolated, oks_all = agreement(ref_frames, fast_frames)
+        clip = labelled.get(video.name)
+        f1 = [f"{score_clip(clip, p).f1:.3f}" if clip else "-" for p in (ref_punches, fast_punches)]
+        counts = f"{len(ref_punches['punches'])}/{len(fast_punches['punches'])}"
+        stride = pose_stride(fps, args.pose_fps)
+        timing = f"{ref_s:>7.1f}{fast_s:>8.1f}{fast_s / ref_s:>7.2f}"
+        quality = f"{oks_interpolated:>8.3f}{oks_all:>8.3f}{f1[0]:>8}{f1[1]:>8}{counts:>9}"
+        print(f"{video.name[:39]:<40}{fps:>6.1f}{stride:>7}{timing}{quality}")
+
+
+if __name__ == "__main__":
+    main()
