@@ -245,9 +245,9 @@ def test_summary_counts_overall_and_per_fighter() -> None:
             {"track_id": 4, "stance": "unknown", "stance_confidence": 0.55, "punches": 1, "seen": 0.5},
         ],
         "punches": [
-            {"type": "jab", "hand": "right", "side": "lead", "track_id": 1},
-            {"type": "cross", "hand": "left", "side": "rear", "track_id": 4},
-            {"type": "jab", "hand": "right", "side": "lead", "track_id": 1},
+            {"t": 1.0, "type": "jab", "hand": "right", "side": "lead", "track_id": 1},
+            {"t": 1.3, "type": "cross", "hand": "left", "side": "rear", "track_id": 4},
+            {"t": 1.5, "type": "jab", "hand": "right", "side": "lead", "track_id": 1},
         ],
     }
     summary = summarize_punches(doc, duration_s=30.0)

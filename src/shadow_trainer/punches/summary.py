@@ -5,9 +5,8 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-PUNCH_TYPES = ("jab", "cross", "hook", "uppercut")
-HANDS = ("left", "right")
-SIDES = ("lead", "rear")
+from shadow_trainer.punches.analytics import analytics
+from shadow_trainer.punches.vocabulary import HANDS, PUNCH_TYPES, SIDES
 
 
 def counts(punches: list[dict[str, Any]], duration_s: float) -> dict[str, Any]:
@@ -28,7 +27,8 @@ def counts(punches: list[dict[str, Any]], duration_s: float) -> dict[str, Any]:
 
 
 def summarize_punches(punches_doc: dict[str, Any], *, duration_s: float) -> dict[str, Any]:
-    """Overall counts, the main fighter's stance, whether anybody boxes, and counts per fighter."""
+    """Overall counts, the main fighter's stance, whether anybody boxes, counts per fighter, and the
+    coaching analytics (combos, rounds, timeline, speed) overall and per fighter."""
     punches = punches_doc.get("punches", [])
     fighters = punches_doc.get("fighters", [])
     return {
@@ -37,14 +37,20 @@ def summarize_punches(punches_doc: dict[str, Any], *, duration_s: float) -> dict
         "boxer_found": bool(fighters),
         "main_track_id": punches_doc.get("main_track_id"),
         **counts(punches, duration_s),
+        **analytics(punches, duration_s),
         "fighters": [
-            {
-                "track_id": f["track_id"],
-                "stance": f["stance"],
-                "stance_confidence": f["stance_confidence"],
-                "seen": f["seen"],
-                **counts([p for p in punches if p.get("track_id") == f["track_id"]], duration_s),
-            }
+            _fighter(f, [p for p in punches if p.get("track_id") == f["track_id"]], duration_s)
             for f in fighters
         ],
+    }
+
+
+def _fighter(fighter: dict[str, Any], punches: list[dict[str, Any]], duration_s: float) -> dict[str, Any]:
+    return {
+        "track_id": fighter["track_id"],
+        "stance": fighter["stance"],
+        "stance_confidence": fighter["stance_confidence"],
+        "seen": fighter["seen"],
+        **counts(punches, duration_s),
+        **analytics(punches, duration_s),
     }

@@ -1,0 +1,72 @@
+"""Coaching analytics from punches: combinations, work/rest segments, output over time, speed, fatigue."""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+import pytest
+
+from shadow_trainer.punches.analytics import analytics, combos, rounds, timeline
+
+
+def punch(t: float, kind: str = "jab", track: int = 1, speed: float = 5.0) -> dict[str, Any]:
+    return {"t": t, "type": kind, "track_id": track, "peak_speed": speed}
+
+
+def test_combos_are_one_fighters_punches_in_quick_succession() -> None:
+    thrown = [punch(1.0, "jab"), punch(1.4, "cross"), punch(1.9, "hook"), punch(5.0, "jab"),
+              punch(1.2, "jab", track=2), punch(1.5, "cross", track=2),
+              punch(9.0, "jab"), punch(9.5, "cross")]  # fmt: skip
+    found = combos(thrown)
+    assert [(c["track_id"], c["name"], c["t_start"]) for c in found["combos"]] == [
+        (1, "jab-cross-hook", 1.0), (2, "jab-cross", 1.2), (1, "jab-cross", 9.0),
+    ]  # fmt: skip
+    assert found["combos"][0]["sequence"] == ["jab", "cross", "hook"]
+    assert found["top_combos"][0] == {"name": "jab-cross", "count": 2}
+
+
+def session(seed: int, work: list[tuple[float, float]]) -> list[dict[str, Any]]:
+    """Punches every 1–4 s through each work period, none between."""
+    rng, thrown = random.Random(seed), []
+    for start, end in work:
+        t = start + rng.uniform(0.2, 1.5)
+        while t < end:
+            thrown.append(punch(round(t, 2), rng.choice(["jab", "cross", "hook", "uppercut"])))
+            t += rng.uniform(1.0, 4.0)
+    return thrown
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_two_rounds_and_a_rest_are_found_within_two_seconds(seed: int) -> None:
+    segments = rounds(session(seed, [(0, 180), (240, 420)]), duration_s=420)
+    assert [s["kind"] for s in segments] == ["work", "rest", "work"]
+    assert abs(segments[0]["t_end"] - 180) <= 2 and abs(segments[2]["t_start"] - 240) <= 2
+    assert segments[1]["punches"] == 0 and segments[0]["punches"] + segments[2]["punches"] > 80
+
+
+def test_a_continuous_clip_is_one_segment() -> None:
+    segments = rounds(session(7, [(0, 95)]), duration_s=95)
+    assert [(s["kind"], s["t_start"], s["t_end"]) for s in segments] == [("work", 0.0, 95.0)]
+    assert rounds([], 30.0) == []
+
+
+def test_timeline_bins_every_ten_seconds_by_type() -> None:
+    thrown = [punch(0.5, "jab"), punch(9.9, "hook"), punch(10.0, "jab"), punch(31.0, "cross")]
+    bins = timeline(thrown, duration_s=35)
+    assert [b["t"] for b in bins] == [0, 10, 20, 30]
+    counts = [(b["jab"], b["hook"], b["cross"], b["total"]) for b in bins]
+    assert counts == [(1, 1, 0, 2), (1, 0, 0, 1), (0, 0, 0, 0), (0, 0, 1, 1)]
+
+
+def test_speed_per_type_and_fatigue_over_the_work_time() -> None:
+    # One 90 s segment (no 30 s pause): 4 punches in the first third, 2 slower ones in the last.
+    first = [punch(5, speed=6), punch(12, speed=6), punch(20, "cross", speed=8), punch(28, speed=6)]
+    thrown = [*first, punch(45, speed=5), punch(62, speed=4), punch(80, speed=3)]
+    figures = analytics(thrown, duration_s=90)
+    assert [s["kind"] for s in figures["rounds"]] == ["work"]
+    assert figures["speed"]["by_type"]["jab"] == {"count": 6, "mean": 5.0, "max": 6.0}
+    assert figures["speed"]["by_type"]["hook"] == {"count": 0, "mean": None, "max": None}
+    fatigue = figures["speed"]["fatigue"]
+    assert fatigue["output_change"] == pytest.approx(-0.5)  # 4 punches → 2
+    assert fatigue["speed_change"] == pytest.approx((3.5 - 6.5) / 6.5, abs=1e-3)
