@@ -4,9 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-
-from shadow_trainer.keypoint_names import KEYPOINT_INDEX as K
 from shadow_trainer.punches.candidate_features import peak_speed
 from shadow_trainer.punches.candidate_model import CandidateModel, load_candidate_model
 from shadow_trainer.punches.detector import ScoredCandidate
@@ -15,9 +12,6 @@ from shadow_trainer.punches.keypoints_io import validate_keypoints
 from shadow_trainer.punches.stance import UNKNOWN
 from shadow_trainer.track_series import TrackSeries, from_keypoints
 
-# Two fighters' punches this close in time with wrists this close (torso lengths) are one fist.
-SAME_MOMENT_S = 0.15
-SAME_FIST_TORSOS = 0.6
 # Stance evidence below this is no better than a coin toss for telling the lead hand.
 COIN_TOSS = 0.55
 
@@ -50,28 +44,6 @@ def classify_tracks(series: TrackSeries, model: CandidateModel | None = None) ->
         "fighters": [_fighter(f) for f in fighters],
         "punches": punches,
     }
-
-
-def _one_owner_per_fist(
-    punches: list[tuple[FighterAnalysis, ScoredCandidate]],
-) -> list[tuple[FighterAnalysis, ScoredCandidate]]:
-    """When two fighters "punch" at the same moment with their fists in the same place, one fist
-    was given to both skeletons (overlapping fighters): keep the likelier punch."""
-    kept: list[tuple[FighterAnalysis, ScoredCandidate]] = []
-    for f, p in sorted(punches, key=lambda fp: -fp[1].punch):
-        if not any(_same_fist(f, p, g, q) for g, q in kept):
-            kept.append((f, p))
-    return kept
-
-
-def _same_fist(f: FighterAnalysis, p: ScoredCandidate, g: FighterAnalysis, q: ScoredCandidate) -> bool:
-    if f.track_id == g.track_id or abs(p.candidate.peak - q.candidate.peak) > SAME_MOMENT_S * f.body.fps:
-        return False
-    a = f.body.points[p.candidate.peak, K[f"{p.candidate.hand}_wrist"]]
-    b = g.body.points[q.candidate.peak, K[f"{q.candidate.hand}_wrist"]]
-    distance = float(np.linalg.norm(a - b))
-    scale = max(f.body.scale[p.candidate.peak], g.body.scale[q.candidate.peak])
-    return bool(np.isfinite(distance) and distance < SAME_FIST_TORSOS * scale)
 
 
 def _fighter(f: FighterAnalysis) -> dict[str, Any]:
