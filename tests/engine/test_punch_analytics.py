@@ -5,9 +5,13 @@ from __future__ import annotations
 import random
 from typing import Any
 
+import numpy as np
 import pytest
 
+from shadow_trainer.keypoint_names import KEYPOINT_INDEX as K
 from shadow_trainer.punches.analytics import analytics, combos, rounds, timeline
+from shadow_trainer.punches.features import BodySeries
+from shadow_trainer.punches.fighters import other_hand_dropped
 
 
 def punch(t: float, kind: str = "jab", track: int = 1, speed: float = 5.0) -> dict[str, Any]:
@@ -70,3 +74,29 @@ def test_speed_per_type_and_fatigue_over_the_work_time() -> None:
     fatigue = figures["speed"]["fatigue"]
     assert fatigue["output_change"] == pytest.approx(-0.5)  # 4 punches → 2
     assert fatigue["speed_change"] == pytest.approx((3.5 - 6.5) / 6.5, abs=1e-3)
+
+
+def test_guard_return_time_and_dropped_hands_with_their_times() -> None:
+    thrown = [
+        {**punch(1.0), "t_end": 1.3, "hand": "left", "guard_dropped": False},
+        {**punch(2.0), "t_end": 2.5, "hand": "right", "guard_dropped": True},
+        {**punch(3.0), "t_end": 3.2, "hand": "left", "guard_dropped": None},  # other hand not seen
+    ]
+    figures = analytics(thrown, duration_s=5)["guard"]
+    assert figures["return_s"] == {"mean": pytest.approx(1 / 3, abs=1e-3), "max": 0.5}
+    assert figures["dropped_share"] == 0.5  # of the two punches where the other hand was seen
+    assert figures["drops"] == [{"t": 2.0, "track_id": 1, "hand": "right"}]
+
+
+def test_the_other_hand_dropping_below_the_guard_is_seen() -> None:
+    points = np.full((10, 17, 2), np.nan)
+    points[:, K["left_shoulder"]] = points[:, K["right_shoulder"]] = (100.0, 100.0)
+    points[:, K["right_wrist"]] = (120.0, 120.0)  # the other hand: up, 0.2 torso below the shoulders
+    body = BodySeries(
+        fps=10, torso_px=100, shoulder_width_px=60, points=points, arms={}, scale=np.full(10, 100.0)
+    )
+    assert other_hand_dropped(body, "left", 2, 6) is False
+    points[5, K["right_wrist"]] = (120.0, 160.0)  # 0.6 torso below: out of the guard
+    assert other_hand_dropped(body, "left", 2, 6) is True
+    assert other_hand_dropped(body, "left", 6, 9) is False  # after the drop
+    assert other_hand_dropped(body, "right", 2, 6) is None  # the left wrist is never seen

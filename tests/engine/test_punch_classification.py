@@ -70,7 +70,9 @@ def test_output_follows_the_punches_schema(random_clips: list[tuple[Any, dict[st
             "type",
             "confidence",
             "peak_speed",
+            "guard_dropped",
         }
+        assert p["guard_dropped"] in (True, False, None)
         assert p["t_start"] <= p["t"] <= p["t_end"]
         assert p["t"] == pytest.approx(p["frame"] / result["fps"], abs=1e-3)
         assert p["hand"] in ("left", "right") and p["side"] in ("lead", "rear")

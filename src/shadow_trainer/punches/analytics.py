@@ -135,6 +135,23 @@ def _change(first: float | None, last: float | None) -> float | None:
     return round((last - first) / first, 3)
 
 
+def guard(punches: list[dict[str, Any]]) -> dict[str, Any]:
+    """How fast the punching hand comes back (`t_end - t`: full extension to the end of the punch's
+    movement), and the punches during which the other hand dropped out of the guard, with times."""
+    returns = [p["t_end"] - p["t"] for p in punches if p.get("t_end") is not None]
+    measured = [p for p in punches if p.get("guard_dropped") is not None]
+    drops = [
+        {"t": p["t"], "track_id": p.get("track_id"), "hand": p.get("hand")}
+        for p in measured
+        if p["guard_dropped"]
+    ]
+    return {
+        "return_s": {"mean": _mean(returns), "max": round(max(returns), 3) if returns else None},
+        "dropped_share": round(len(drops) / len(measured), 3) if measured else None,
+        "drops": drops,
+    }
+
+
 def analytics(punches: list[dict[str, Any]], duration_s: float) -> dict[str, Any]:
     """The coaching figures of one fighter (or of everyone, overall)."""
     segments = rounds(punches, duration_s)
@@ -143,4 +160,5 @@ def analytics(punches: list[dict[str, Any]], duration_s: float) -> dict[str, Any
         "rounds": segments,
         "timeline": timeline(punches, duration_s),
         "speed": speed(punches, segments),
+        "guard": guard(punches),
     }

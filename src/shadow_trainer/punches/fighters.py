@@ -92,6 +92,19 @@ def guard_share(body: BodySeries) -> float:
     return float(up[seen].mean())
 
 
+def other_hand_dropped(body: BodySeries, hand: str, start: int, end: int) -> bool | None:
+    """Whether the hand that did not punch left the guard downwards (below the shoulder line by more
+    than GUARD_BELOW_SHOULDERS) at some frame from ``start`` to ``end``; None when it was not seen."""
+    other = "right" if hand == "left" else "left"
+    frames = slice(max(start, 0), end + 1)
+    pts = body.points[frames]
+    wrist_y = pts[:, K[f"{other}_wrist"], 1]
+    shoulders_y = (pts[:, K["left_shoulder"], 1] + pts[:, K["right_shoulder"], 1]) / 2
+    low = wrist_y - shoulders_y - GUARD_BELOW_SHOULDERS * body.scale[frames]
+    seen = np.isfinite(low)
+    return bool((low[seen] > 0).any()) if seen.any() else None
+
+
 def prominence(track: Track, width: int, height: int) -> float:
     """Sum over frames of sqrt(box area share) × closeness of the box centre to the frame centre."""
     boxes = track.boxes[np.isfinite(track.boxes[:, 0])]

@@ -7,7 +7,7 @@ from typing import Any
 from shadow_trainer.punches.candidate_features import peak_speed
 from shadow_trainer.punches.candidate_model import CandidateModel, load_candidate_model
 from shadow_trainer.punches.detector import ScoredCandidate
-from shadow_trainer.punches.fighters import FighterAnalysis, analyse_track, main_fighter
+from shadow_trainer.punches.fighters import FighterAnalysis, analyse_track, main_fighter, other_hand_dropped
 from shadow_trainer.punches.keypoints_io import validate_keypoints
 from shadow_trainer.punches.stance import UNKNOWN
 from shadow_trainer.track_series import TrackSeries, from_keypoints
@@ -83,4 +83,5 @@ def _punch(f: FighterAnalysis, scored: ScoredCandidate) -> dict[str, Any]:
         "type": kind,
         "confidence": round(scored.punch, 3),
         "peak_speed": round(peak_speed(body, cand), 3),
+        "guard_dropped": other_hand_dropped(body, cand.hand, cand.start, cand.end),
     }
