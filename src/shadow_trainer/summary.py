@@ -6,6 +6,9 @@ from typing import Any
 
 from shadow_trainer.video import VideoInfo
 
+# 2: every fighter, and the coaching analytics (combos, rounds, timeline, speed, guard, stance switches).
+SCHEMA_VERSION = 2
+
 
 def build_summary(
     punch_summary: dict[str, Any],
@@ -22,6 +25,7 @@ def build_summary(
     decode_error: str | None,
 ) -> dict[str, Any]:
     return {
+        "schema_version": SCHEMA_VERSION,
         **punch_summary,
         "duration": round(duration, 3),
         "video": {**video.as_dict(), "rotation": video.rotation, "codec": video.codec},

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import random
 from typing import Any
 
@@ -9,9 +10,12 @@ import numpy as np
 import pytest
 
 from shadow_trainer.keypoint_names import KEYPOINT_INDEX as K
+from shadow_trainer.punches import classify_keypoints, summarize_punches
 from shadow_trainer.punches.analytics import analytics, combos, rounds, timeline
 from shadow_trainer.punches.features import BodySeries
 from shadow_trainer.punches.fighters import other_hand_dropped
+from shadow_trainer.simulation import simulate_clip
+from shadow_trainer.simulation.clip import ClipConditions
 
 
 def punch(t: float, kind: str = "jab", track: int = 1, speed: float = 5.0) -> dict[str, Any]:
@@ -100,3 +104,35 @@ def test_the_other_hand_dropping_below_the_guard_is_seen() -> None:
     assert other_hand_dropped(body, "left", 2, 6) is True
     assert other_hand_dropped(body, "left", 6, 9) is False  # after the drop
     assert other_hand_dropped(body, "right", 2, 6) is None  # the left wrist is never seen
+
+
+def joined_clips(
+    stances: tuple[str, str], seeds: tuple[int, int], duration_s: float = 20.0
+) -> dict[str, Any]:
+    """Two simulated clips of one boxer, one after the other, as one keypoints document."""
+    docs = [
+        simulate_clip(
+            seed, ClipConditions(stance=stance, duration=duration_s, view="three_quarter")
+        ).keypoints
+        for seed, stance in zip(seeds, stances, strict=True)
+    ]
+    joined = copy.deepcopy(docs[0])
+    offset, fps = len(joined["frames"]), joined["fps"]
+    for frame in docs[1]["frames"]:
+        index = frame["index"] + offset
+        people = [p for p in frame["people"] if p["track_id"] == 1]
+        joined["frames"].append({**frame, "index": index, "t": round(index / fps, 6), "people": people})
+    joined["frame_count"] = len(joined["frames"])
+    return joined
+
+
+@pytest.mark.parametrize("seeds", [(1, 2), (5, 6)])
+def test_a_stance_switch_is_found_near_when_it_happened(seeds: tuple[int, int]) -> None:
+    switched = classify_keypoints(joined_clips(("orthodox", "southpaw"), seeds))
+    [fighter] = switched["fighters"]
+    [switch] = fighter["stance_switches"]
+    assert (switch["from"], switch["to"]) == ("orthodox", "southpaw") and abs(switch["t"] - 20.0) <= 5.0
+    summary = summarize_punches(switched, duration_s=40.0)
+    assert summary["stance_switches"] == [{**switch, "track_id": fighter["track_id"]}]
+    kept = classify_keypoints(joined_clips(("orthodox", "orthodox"), seeds))
+    assert kept["fighters"][0]["stance_switches"] == []

@@ -55,7 +55,14 @@ def test_output_follows_the_punches_schema(random_clips: list[tuple[Any, dict[st
     assert 0.5 <= result["stance_confidence"] <= 1.0
     assert result["main_track_id"] == 1
     fighters = {f["track_id"]: f for f in result["fighters"]}
-    assert set(fighters[1]) == {"track_id", "stance", "stance_confidence", "punches", "seen"}
+    assert set(fighters[1]) == {
+        "track_id",
+        "stance",
+        "stance_confidence",
+        "punches",
+        "seen",
+        "stance_switches",
+    }
     assert fighters[1]["punches"] == sum(p["track_id"] == 1 for p in result["punches"])
     assert 0.9 <= fighters[1]["seen"] <= 1.0
     for p in result["punches"]:

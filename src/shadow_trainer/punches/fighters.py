@@ -11,6 +11,7 @@ prominent of those who box: the person a coach filming would want analysed.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -18,7 +19,7 @@ from shadow_trainer.keypoint_names import KEYPOINT_INDEX as K
 from shadow_trainer.punches.candidate_model import CandidateModel
 from shadow_trainer.punches.detector import ScoredCandidate, detect_punches
 from shadow_trainer.punches.features import BodySeries, body_series
-from shadow_trainer.punches.stance import Stance, estimate_stance
+from shadow_trainer.punches.stance import Stance, estimate_stance, stance_switches
 from shadow_trainer.track_series import Track, TrackSeries
 
 # Keypoints below this confidence are treated as missing (pose models emit junk there).
@@ -39,6 +40,7 @@ class FighterAnalysis:
     body: BodySeries
     punches: list[ScoredCandidate]
     stance: Stance
+    stance_switches: list[dict[str, Any]]  # {"t", "from", "to"}
     seen: float  # share of the video's frames with this person detected
     guard_share: float  # share of those frames with both hands up
     prominence: float
@@ -68,6 +70,7 @@ def analyse_track(track: Track, series: TrackSeries, model: CandidateModel) -> F
         body=body,
         punches=detect_punches(body, model),
         stance=estimate_stance(body),
+        stance_switches=stance_switches(body),
         seen=track.frames_seen / max(series.frame_count, 1),
         guard_share=guard_share(body),
         prominence=prominence(track, series.width, series.height),

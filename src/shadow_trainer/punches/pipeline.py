@@ -53,6 +53,7 @@ def _fighter(f: FighterAnalysis) -> dict[str, Any]:
         "stance_confidence": f.stance.confidence,
         "punches": len(f.punches),
         "seen": round(f.seen, 3),
+        "stance_switches": f.stance_switches,
     }
 
 

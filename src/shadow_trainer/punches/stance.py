@@ -15,6 +15,7 @@ import json
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -27,6 +28,10 @@ UNKNOWN = "unknown"
 # The regression's probability of its stance must reach this for the stance to be reported.
 MIN_STANCE_CONFIDENCE = 0.6
 WEIGHTS_PATH = Path(__file__).with_name("punch_stance.json")
+# Stance switches: the stance of 10 s windows every 5 s; only windows this sure count.
+SWITCH_WINDOW_S = 10.0
+SWITCH_HOP_S = 5.0
+SWITCH_CONFIDENCE = 0.75
 FEATURE_NAMES: tuple[str, ...] = (
     "ankle_ahead",
     "ankle_ahead_ears",
@@ -42,8 +47,8 @@ FEATURE_NAMES: tuple[str, ...] = (
 )
 
 
-def stance_features(body: BodySeries) -> NDArray[np.float64]:
-    pts = body.points / body.torso_px
+def stance_features(body: BodySeries, frames: slice = slice(None)) -> NDArray[np.float64]:
+    pts = body.points[frames] / body.torso_px
     neck = (pts[:, K["left_shoulder"]] + pts[:, K["right_shoulder"]]) / 2
     ears = (pts[:, K["left_ear"]] + pts[:, K["right_ear"]]) / 2
     facing = pts[:, K["nose"], 0] - neck[:, 0]
@@ -78,9 +83,9 @@ def _weights(path: Path = WEIGHTS_PATH) -> NDArray[np.float64]:
     return np.asarray(params["weights"], dtype=float)
 
 
-def stance_score(body: BodySeries) -> float:
+def stance_score(body: BodySeries, frames: slice = slice(None)) -> float:
     """Positive means orthodox (left side leads), negative southpaw; the size is the evidence."""
-    return float(stance_features(body) @ _weights())
+    return float(stance_features(body, frames) @ _weights())
 
 
 @dataclass(frozen=True)
@@ -90,14 +95,33 @@ class Stance:
     leans: str  # the likelier stance even when ``label`` is "unknown"
 
 
-def estimate_stance(body: BodySeries | None) -> Stance:
-    """The stance and how sure it is; below ``MIN_STANCE_CONFIDENCE`` the label is "unknown"."""
+def estimate_stance(body: BodySeries | None, frames: slice = slice(None)) -> Stance:
+    """The stance (of the whole clip, or of ``frames``) and how sure it is; below
+    ``MIN_STANCE_CONFIDENCE`` the label is "unknown"."""
     if body is None:
         return Stance(UNKNOWN, 0.5, DEFAULT_STANCE)
-    score = stance_score(body)
+    score = stance_score(body, frames)
     confidence = float(1.0 / (1.0 + np.exp(-abs(score))))
     leans = "southpaw" if score < 0 else "orthodox"
     return Stance(leans if confidence >= MIN_STANCE_CONFIDENCE else UNKNOWN, round(confidence, 3), leans)
+
+
+def stance_switches(body: BodySeries) -> list[dict[str, Any]]:
+    """Times the fighter changed stance: the stance of SWITCH_WINDOW_S windows every SWITCH_HOP_S,
+    and a switch where a confident window (SWITCH_CONFIDENCE) differs from the confident one before and
+    the next confident one agrees (a stance held ≥ 15 s, not one window's flicker). Its time is midway
+    between the two windows' centres."""
+    window, hop = round(SWITCH_WINDOW_S * body.fps), max(round(SWITCH_HOP_S * body.fps), 1)
+    confident = []
+    for start in range(0, max(len(body.points) - window, 0) + 1, hop):
+        stance = estimate_stance(body, slice(start, start + window))
+        if stance.confidence >= SWITCH_CONFIDENCE:
+            confident.append(((start + window / 2) / body.fps, stance.leans))
+    switches = []
+    for (t0, before), (t1, after), (_, then) in zip(confident, confident[1:], confident[2:], strict=False):
+        if after != before and then == after:
+            switches.append({"t": round((t0 + t1) / 2, 2), "from": before, "to": after})
+    return switches
 
 
 def detect_stance(body: BodySeries | None) -> str:

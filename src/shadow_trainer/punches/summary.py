@@ -38,11 +38,19 @@ def summarize_punches(punches_doc: dict[str, Any], *, duration_s: float) -> dict
         "main_track_id": punches_doc.get("main_track_id"),
         **counts(punches, duration_s),
         **analytics(punches, duration_s),
+        "stance_switches": _all_switches(fighters),
         "fighters": [
             _fighter(f, [p for p in punches if p.get("track_id") == f["track_id"]], duration_s)
             for f in fighters
         ],
     }
+
+
+def _all_switches(fighters: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    switches = [
+        {**switch, "track_id": f["track_id"]} for f in fighters for switch in f.get("stance_switches", [])
+    ]
+    return sorted(switches, key=lambda switch: switch["t"])
 
 
 def _fighter(fighter: dict[str, Any], punches: list[dict[str, Any]], duration_s: float) -> dict[str, Any]:
@@ -53,4 +61,5 @@ def _fighter(fighter: dict[str, Any], punches: list[dict[str, Any]], duration_s:
         "seen": fighter["seen"],
         **counts(punches, duration_s),
         **analytics(punches, duration_s),
+        "stance_switches": fighter.get("stance_switches", []),
     }
