@@ -157,6 +157,34 @@ def test_timeline_renders_and_a_punch_click_seeks_the_video(web: WebPage, punch_
     web.assert_no_console_errors()
 
 
+def test_coaching_figures_come_from_the_summary(web: WebPage, punch_job: dict[str, Any]) -> None:
+    summary = punch_job["summary"]
+    page = web.page
+    web.open(f"/jobs/{punch_job['id']}")
+    expect(page.locator("#results")).to_have_attribute("data-ready", "1")
+    bins = page.locator("#output-chart g.bin")
+    expect(bins).to_have_count(len(summary["timeline"]))
+    assert [int(t) for t in bins.evaluate_all("gs => gs.map(g => g.dataset.total)")] == [
+        b["total"] for b in summary["timeline"]
+    ]
+    expect(page.locator("#rounds-table tbody tr")).to_have_count(len(summary["rounds"]))
+    top = summary["top_combos"]
+    assert top, "the simulated boxer throws combinations"
+    expect(page.locator("#top-combos li")).to_have_count(len(top))
+    expect(page.locator("#top-combos li").first).to_contain_text(f"× {top[0]['count']}")
+    jab = summary["speed"]["by_type"]["jab"]
+    expect(page.locator("#speed-table tr[data-type='jab'] td").nth(0)).to_have_text(str(jab["count"]))
+    expect(page.locator("#guard-drops")).to_contain_text("No dropped guard")  # simulated boxers keep it up
+    csv = page.locator("#punches-csv")
+    with page.expect_download() as download:
+        csv.click()
+    rows = Path(download.value.path()).read_text().splitlines()
+    assert rows[0].startswith("t,t_start,t_end,track_id") and len(rows) == len(punch_job["punches"]) + 1
+    page.locator("#coaching").scroll_into_view_if_needed()
+    web.screenshot("12-result-coaching")
+    web.assert_no_console_errors()
+
+
 def failing_job(stack: ServiceStack, client: httpx.Client, tmp: Path) -> dict[str, Any]:
     """A job that really fails, fast, in the worker: its frames grow to 8K after a small first one."""
     video = growing_stream(tmp / "grow")

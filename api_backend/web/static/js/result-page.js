@@ -15,6 +15,7 @@ import {
 } from "./format.js";
 import { errorBox, progressBar, statusBadge } from "./joblist.js";
 import { watchJob } from "./live.js";
+import { renderCoaching } from "./coaching.js";
 import { PUNCH_TYPES, TYPE_LETTER, createTimeline, punchLabel } from "./timeline.js";
 
 const OUTPUTS = [
@@ -209,6 +210,21 @@ function renderDownloads(job) {
   );
 }
 
+const CSV_COLUMNS = ["t", "t_start", "t_end", "track_id", "hand", "side", "type", "confidence", "peak_speed", "guard_dropped"];
+
+/** punches.json as a spreadsheet: the same rows, one column per field. */
+function punchesCsvLink(punches) {
+  const cell = (value) => (value === null || value === undefined ? "" : String(value));
+  const rows = [CSV_COLUMNS.join(","), ...punches.map((p) => CSV_COLUMNS.map((c) => cell(p[c])).join(","))];
+  const url = URL.createObjectURL(new Blob([`${rows.join("\n")}\n`], { type: "text/csv" }));
+  return h(
+    "li",
+    {},
+    h("a", { href: url, download: "punches.csv", class: "download-link", id: "punches-csv" }, h("strong", {}, "Punches (CSV)"), h("span", { class: "file" }, "punches.csv")),
+    h("p", { class: "muted" }, "The punches as a spreadsheet: one row per punch."),
+  );
+}
+
 function renderPunchList(punches, seek) {
   return h(
     "details",
@@ -250,11 +266,14 @@ async function showResults(job) {
   });
   const timelineRoot = h("div", { class: "timeline", id: "timeline" }, h("p", { class: "muted" }, "Loading punches…"));
   const summaryRoot = h("div", { id: "summary" }, h("p", { class: "muted" }, "Loading summary…"));
+  const coachingRoot = h("div", { id: "coaching" }, h("p", { class: "muted" }, "Loading…"));
+  const downloads = renderDownloads(job);
   results.replaceChildren(
     h("section", { class: "card video-card", "aria-labelledby": "video-heading" }, h("h2", { id: "video-heading" }, "Annotated video"), h("div", { class: "video-frame" }, video), videoError),
     h("section", { class: "card", "aria-labelledby": "timeline-heading" }, h("h2", { id: "timeline-heading" }, "Punch timeline"), timelineRoot),
     h("section", { class: "card", "aria-labelledby": "summary-heading" }, h("h2", { id: "summary-heading" }, "Summary"), summaryRoot),
-    h("section", { class: "card", "aria-labelledby": "downloads-heading" }, h("h2", { id: "downloads-heading" }, "Downloads"), renderDownloads(job)),
+    h("section", { class: "card", "aria-labelledby": "coaching-heading" }, h("h2", { id: "coaching-heading" }, "Coaching"), coachingRoot),
+    h("section", { class: "card", "aria-labelledby": "downloads-heading" }, h("h2", { id: "downloads-heading" }, "Downloads"), downloads),
   );
   results.hidden = false;
 
@@ -274,6 +293,8 @@ async function showResults(job) {
     timeline = createTimeline(timelineRoot, { punches, duration, onSeek: seek });
     if (punches.length) timelineRoot.append(renderPunchList(timeline.punches, seek));
     summaryRoot.replaceChildren(renderSummary(summary, { ...punchesDoc, punches }, job));
+    coachingRoot.replaceChildren(renderCoaching(summary, seek));
+    downloads.append(punchesCsvLink(punches));
     video.addEventListener("timeupdate", () => timeline.setTime(video.currentTime));
     video.addEventListener("seeked", () => timeline.setTime(video.currentTime));
     results.dataset.ready = "1";
