@@ -93,6 +93,7 @@ JOB_EXAMPLE: dict[str, Any] = {
     "queue": "cpu",
     "filename": "sparring-round-1.mp4",
     "size": 48213504,
+    "title": "Sparring, round 1",
 }
 
 EVENT_STREAM_EXAMPLE = (

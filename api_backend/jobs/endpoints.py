@@ -21,7 +21,7 @@ from api_backend.errors import ApiError, validation_details
 from api_backend.jobs import repository, service
 from api_backend.jobs.events import job_event_stream
 from api_backend.jobs.models import OUTPUT_NAMES, Job, JobStatus
-from api_backend.jobs.schemas import JobOptions, JobOut, JobPage
+from api_backend.jobs.schemas import JobOptions, JobOut, JobPage, JobPatch
 from api_backend.jobs.upload import UploadError, receive_upload
 from api_backend.observability.api_metrics import JOBS_CREATED, UPLOAD_BYTES
 from api_backend.openapi_docs import DOWNLOAD, ETAG, EVENT_STREAM, LOCATION, REDIRECT, errors
@@ -182,6 +182,49 @@ def get_job(
     if if_none_match and etag in {tag.strip() for tag in if_none_match.split(",")}:
         return Response(status_code=304, headers=headers)
     return JSONResponse(body, headers=headers)
+
+
+@router.patch(
+    "/{job_id}", response_model=JobOut, summary="Give a job a title", responses=errors(401, 404, 422, 429)
+)
+def update_job(
+    job_id: str, changes: JobPatch, request: Request, session: SessionDep, owner: OwnerDep
+) -> JobOut:
+    job = load_job(session, job_id, owner)
+    job.title = changes.title.strip() or None if changes.title is not None else None
+    session.commit()
+    return service.to_out(job, public_base_url(request))
+
+
+@router.delete(
+    "/{job_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Delete a job with its video and outputs",
+    responses=errors(401, 404, 409, 429, 503),
+)
+def delete_job(job_id: str, session: SessionDep, storage: StorageDep, owner: OwnerDep) -> Response:
+    service.delete_job(session, storage, load_job(session, job_id, owner))
+    return Response(status_code=204)
+
+
+@router.post(
+    "/{job_id}/rerun",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=JobOut,
+    summary="Analyse a job's stored video again, with other options",
+    responses={
+        202: {"description": "the new job, queued", "headers": LOCATION},
+        **errors(401, 404, 410, 422, 429, 503),
+    },
+)
+async def rerun_job(
+    job_id: str, options: JobOptions, request: Request, session: SessionDep, storage: StorageDep,
+    settings: SettingsDep, owner: OwnerDep,
+) -> JSONResponse:  # fmt: skip
+    new = await service.rerun_job(session, storage, settings, load_job(session, job_id, owner), options)
+    JOBS_CREATED.labels(new.queue).inc()
+    body = service.to_out(new, public_base_url(request)).model_dump(mode="json")
+    return JSONResponse(body, status_code=202, headers={"Location": f"/api/v1/jobs/{new.id}"})
 
 
 @router.post(

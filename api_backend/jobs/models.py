@@ -60,6 +60,7 @@ class Job(Base):
     # The uploaded video.
     input_key: Mapped[str] = mapped_column(String(512))
     input_filename: Mapped[str] = mapped_column(String(255))
+    title: Mapped[str | None] = mapped_column(String(200))  # given by a person (PATCH); None: the file's name
     input_size: Mapped[int] = mapped_column(BigInteger)
     input_sha256: Mapped[str | None] = mapped_column(String(64))  # tells Idempotency-Key retries apart
     api_key_id: Mapped[uuid.UUID | None] = mapped_column()  # the key that made it: whose webhook secret

@@ -26,6 +26,16 @@ class JobOptions(BaseModel):
     callback_url: AnyHttpUrl | None = None
 
 
+class JobPatch(BaseModel):
+    """What a person can change about a job."""
+
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"title": "Sparring, round 2"}]}
+    )
+
+    title: str | None = Field(max_length=200, description="null clears it")
+
+
 class JobErrorOut(BaseModel):
     code: str
     message: str
@@ -57,6 +67,7 @@ class JobOut(BaseModel):
     queue: str
     filename: str
     size: int
+    title: str | None = Field(default=None, description="given with PATCH; null until then")
 
 
 class JobPage(BaseModel):

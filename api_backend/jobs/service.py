@@ -217,6 +217,59 @@ def cancel_job(session: Session, job: Job) -> Job:
     return job
 
 
+def delete_job(session: Session, storage: Storage, job: Job) -> None:
+    """The job's row and every file of it (input and outputs). A running job is cancelled first:
+    its worker would otherwise write outputs for a job that is gone."""
+    if job.status == JobStatus.running.value:
+        raise ApiError(409, "job_running", "the job is running: cancel it, then delete it once it ended")
+    storage.delete_prefix(f"jobs/{job.id}/")
+    session.delete(job)
+    session.commit()  # a queued job's message is dropped by the worker: its row is gone
+
+
+async def rerun_job(
+    session: Session, storage: Storage, settings: Settings, job: Job, options: JobOptions
+) -> Job:
+    """A new job from the stored input of `job`, with new options (same checks as an upload)."""
+    if job.files_deleted_at is not None:
+        raise ApiError(
+            410,
+            "outputs_deleted",
+            "the job's files were deleted (FILE_RETENTION_DAYS): upload the video again",
+        )
+    check_model(options.model or settings.default_model, settings)
+    if options.callback_url:
+        await run_in_threadpool(check_callback, str(options.callback_url), settings.allow_private_callbacks)
+    check_in_flight(session, job.owner, settings.max_jobs_in_flight)  # cheap refusal before the copy
+    source, owner = job.input_key, job.owner
+    new = _rerun_of(job, uuid.uuid4(), options, settings)
+    session.rollback()  # no connection held while a large video is copied
+    await run_in_threadpool(storage.copy, source, new.input_key)
+    try:
+        repository.lock_owner(session, owner)  # checked again, atomically with the insert
+        check_in_flight(session, owner, settings.max_jobs_in_flight)
+        new.queue = choose_queue(session, options.device, settings.worker_alive_window_s)
+        session.add(new)
+        session.commit()
+    except ApiError:
+        session.rollback()
+        await run_in_threadpool(storage.delete_prefix, f"jobs/{new.id}/")
+        raise
+    enqueue(session, new)
+    return new
+
+
+def _rerun_of(job: Job, new_id: uuid.UUID, options: JobOptions, settings: Settings) -> Job:
+    return Job(
+        id=new_id, owner=job.owner, model=options.model or settings.default_model, device=options.device,
+        callback_url=str(options.callback_url) if options.callback_url else None,
+        options=options.model_dump(mode="json"), input_key=input_key(new_id, job.input_filename),
+        input_filename=job.input_filename, input_size=job.input_size, input_sha256=job.input_sha256,
+        input_content_type=job.input_content_type, video=job.video, output_keys={}, timings={},
+        api_key_id=job.api_key_id, title=job.title,
+    )  # fmt: skip
+
+
 def etag_of(body: dict[str, Any]) -> str:
     """A strong ETag of a JSON document (the same bytes give the same tag on every API server)."""
     digest = hashlib.sha256(json.dumps(body, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
@@ -279,4 +332,5 @@ def to_out(job: Job, base_url: str) -> JobOut:
         queue=job.queue,
         filename=job.input_filename,
         size=job.input_size,
+        title=job.title,
     )

@@ -36,6 +36,10 @@ class Storage(ABC):
         """Copy the object to a local file (streamed)."""
 
     @abstractmethod
+    def copy(self, source_key: str, key: str) -> None:
+        """Copy an object inside the store (no round trip through this machine where it can)."""
+
+    @abstractmethod
     def iter_chunks(self, key: str, chunk_size: int = 1024 * 1024) -> Iterator[bytes]:
         """The object's bytes, streamed."""
 

@@ -58,6 +58,9 @@ class LocalStorage(Storage):
         source = self._existing(key)
         shutil.copyfile(source, destination)
 
+    def copy(self, source_key: str, key: str) -> None:
+        self.put_file(key, self._existing(source_key))
+
     def iter_chunks(self, key: str, chunk_size: int = COPY_CHUNK) -> Iterator[bytes]:
         return _chunks(self._existing(key), chunk_size)  # a missing object raises here, not mid-stream
 

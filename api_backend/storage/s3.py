@@ -87,6 +87,12 @@ class S3Storage(Storage):
                 stream, self.bucket, key, ExtraArgs=self._extra(content_type), Config=self.transfer
             )
 
+    def copy(self, source_key: str, key: str) -> None:
+        with _translated(source_key):
+            self.client.copy(
+                {"Bucket": self.bucket, "Key": source_key}, self.bucket, key, Config=self.transfer
+            )
+
     def get_file(self, key: str, destination: Path) -> None:
         with _translated(key):
             self.client.download_file(self.bucket, key, str(destination), Config=self.transfer)

@@ -287,3 +287,35 @@ def test_upload_memory_is_not_spent_on_the_body(stack: ServiceStack) -> None:
                           files={"file": ("noise.mp4", io.BytesIO(b"\1" * 7 * 1024 * 1024))})  # fmt: skip
     assert response.status_code == 422
     assert response.json()["error"]["code"] == "invalid_video"
+
+
+def test_a_job_can_be_titled_rerun_and_deleted_with_its_files(stack: ServiceStack, real_clip: Path) -> None:
+    with stack.client() as client:
+        first = stack.wait_for_job(client, submit(client, real_clip)["id"])
+        assert first["status"] == "succeeded", stack.logs()
+        url = f"/api/v1/jobs/{first['id']}"
+        titled = client.patch(url, json={"title": "  Bag work, round 3  "})
+        assert titled.status_code == 200 and titled.json()["title"] == "Bag work, round 3"
+        assert client.get(url).json()["title"] == "Bag work, round 3"
+        assert client.patch(url, json={"title": "x" * 201}).status_code == 422
+
+        again = client.post(f"{url}/rerun", json={"device": "cpu"})
+        assert again.status_code == 202, again.text
+        second = again.json()
+        assert second["id"] != first["id"] and again.headers["location"] == f"/api/v1/jobs/{second['id']}"
+        assert (second["filename"], second["size"], second["video"], second["title"]) == (
+            first["filename"], first["size"], first["video"], "Bag work, round 3",
+        )  # fmt: skip
+        done = stack.wait_for_job(client, second["id"])
+        assert done["status"] == "succeeded", (done, stack.logs())  # the stored video was really copied
+        assert (
+            client.post(f"{url}/rerun", json={"model": "no-such-model"}).json()["error"]["code"]
+            == "unknown_model"
+        )
+
+        output = first["outputs"]["summary.json"]
+        assert client.delete(url).status_code == 204
+        assert client.get(url).status_code == 404
+        assert client.get(output, follow_redirects=True).status_code == 404  # its files went with it
+        assert client.delete(url).status_code == 404
+        assert client.get(f"/api/v1/jobs/{second['id']}").json()["status"] == "succeeded"  # the rerun stays

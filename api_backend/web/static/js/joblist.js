@@ -107,7 +107,7 @@ export function createJobList(root, { limit = 20, filter = false, title = "Your 
       h(
         "div",
         { class: "job-head" },
-        h("a", { class: "job-name", href: resultPage(job.id) }, job.filename || "video"),
+        h("a", { class: "job-name", href: resultPage(job.id) }, job.title || job.filename || "video"),
         badge,
       ),
       meta,

@@ -44,8 +44,8 @@ let resultsShown = false;
 
 function showHeader(job) {
   current = job;
-  document.title = `${job.filename || "Job"} · Shadow Trainer`;
-  title.textContent = job.filename || "Video";
+  document.title = `${job.title || job.filename || "Job"} · Shadow Trainer`;
+  title.textContent = job.title || job.filename || "Video";
   badgeSlot.replaceChildren(statusBadge(job.status));
   document.body.dataset.status = job.status;
   const parts = [`Uploaded ${formatDate(job.created_at)}`, formatBytes(job.size)];
