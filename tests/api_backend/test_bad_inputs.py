@@ -522,8 +522,9 @@ def test_outputs_and_cancel_of_a_finished_job(
     [
         ("DELETE", "/api/v1/jobs"),
         ("PUT", "/api/v1/jobs"),
-        ("PATCH", f"/api/v1/jobs/{UNKNOWN_ID}"),
-        ("DELETE", f"/api/v1/jobs/{UNKNOWN_ID}"),
+        ("PUT", f"/api/v1/jobs/{UNKNOWN_ID}"),
+        ("DELETE", f"/api/v1/jobs/{UNKNOWN_ID}/cancel"),
+        ("GET", f"/api/v1/jobs/{UNKNOWN_ID}/rerun"),
         ("GET", f"/api/v1/jobs/{UNKNOWN_ID}/cancel"),
         ("POST", f"/api/v1/jobs/{UNKNOWN_ID}/events"),
         ("POST", "/health/live"),
