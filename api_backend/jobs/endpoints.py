@@ -72,6 +72,14 @@ def public_base_url(request: Request) -> str:
     return service.public_base(get_settings(), str(request.base_url))
 
 
+def job_created_response(job: Job, request: Request, *, created: bool = True) -> JSONResponse:
+    """A new job (202), or the one an earlier request already made (200), with its address."""
+    body = service.to_out(job, public_base_url(request)).model_dump(mode="json")
+    return JSONResponse(
+        body, status_code=202 if created else 200, headers={"Location": f"/api/v1/jobs/{job.id}"}
+    )
+
+
 def parse_job_id(job_id: str) -> uuid.UUID:
     try:
         return uuid.UUID(job_id)
@@ -131,9 +139,7 @@ async def create_job(
         raise ApiError(422, "validation_error", "invalid form fields", details=details) from exc
     finally:
         upload.discard()
-    body = service.to_out(job, public_base_url(request)).model_dump(mode="json")
-    headers = {"Location": f"/api/v1/jobs/{job.id}"}
-    return JSONResponse(body, status_code=202 if created else 200, headers=headers)
+    return job_created_response(job, request, created=created)
 
 
 @router.get(
@@ -191,7 +197,7 @@ def update_job(
     job_id: str, changes: JobPatch, request: Request, session: SessionDep, owner: OwnerDep
 ) -> JobOut:
     job = load_job(session, job_id, owner)
-    job.title = changes.title.strip() or None if changes.title is not None else None
+    job.title = (changes.title or "").strip() or None  # blank or null: no title
     session.commit()
     return service.to_out(job, public_base_url(request))
 
@@ -223,8 +229,7 @@ async def rerun_job(
 ) -> JSONResponse:  # fmt: skip
     new = await service.rerun_job(session, storage, settings, load_job(session, job_id, owner), options)
     JOBS_CREATED.labels(new.queue).inc()
-    body = service.to_out(new, public_base_url(request)).model_dump(mode="json")
-    return JSONResponse(body, status_code=202, headers={"Location": f"/api/v1/jobs/{new.id}"})
+    return job_created_response(new, request)
 
 
 @router.post(

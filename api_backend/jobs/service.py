@@ -105,34 +105,44 @@ async def create_job(
     check_in_flight(session, owner, settings.max_jobs_in_flight)  # cheap refusal before the work
     check_model(options.model or settings.default_model, settings)
     session.rollback()  # ends the read transaction: its connection goes back to the pool
-    if options.callback_url:
-        await run_in_threadpool(check_callback, str(options.callback_url), settings.allow_private_callbacks)
+    await check_callback_option(options, settings)
     video = await probe_upload(upload, settings)
     check_video_limits(video, settings)
-    job_id = uuid.uuid4()
-    key = input_key(job_id, upload.filename)
+    job = _new_job(uuid.uuid4(), owner, upload, options, video, idempotency_key, settings)
+    job.api_key_id = api_key_id
     assert upload.path is not None
-    await run_in_threadpool(storage.put_file, key, upload.path, upload.content_type, move=True)
+    await run_in_threadpool(storage.put_file, job.input_key, upload.path, upload.content_type, move=True)
     try:
-        # Checked again under the owner's lock, in the transaction that inserts: atomic.
-        repository.lock_owner(session, owner)
-        check_in_flight(session, owner, settings.max_jobs_in_flight)
-        job = _new_job(session, settings, job_id, owner, upload, options, video, idempotency_key)
-        job.api_key_id = api_key_id
-        session.add(job)
-        session.commit()
-    except (ApiError, IntegrityError) as exc:
-        session.rollback()
-        await run_in_threadpool(storage.delete_prefix, f"jobs/{job_id}/")
-        if isinstance(exc, ApiError):
-            raise
-        # IntegrityError: two requests with the same Idempotency-Key raced, and the other one won.
+        await _insert_stored(session, storage, settings, job)
+    except IntegrityError:
+        # Two requests with the same Idempotency-Key raced, and the other one won.
         existing = repository.get_by_idempotency_key(session, owner, idempotency_key or "")
         if existing is None:
             raise
         return same_request(existing, upload, options), False
     enqueue(session, job)
     return job, True
+
+
+async def check_callback_option(options: JobOptions, settings: Settings) -> None:
+    if options.callback_url:
+        await run_in_threadpool(check_callback, str(options.callback_url), settings.allow_private_callbacks)
+
+
+async def _insert_stored(session: Session, storage: Storage, settings: Settings, job: Job) -> None:
+    """Insert `job`, whose video is already stored, if its owner is still under the jobs-in-flight limit:
+    checked again under the owner's lock, in the transaction that inserts (atomic). When the insert is
+    refused, the stored files go."""
+    try:
+        repository.lock_owner(session, job.owner)
+        check_in_flight(session, job.owner, settings.max_jobs_in_flight)
+        job.queue = choose_queue(session, job.device, settings.worker_alive_window_s)
+        session.add(job)
+        session.commit()
+    except (ApiError, IntegrityError):
+        session.rollback()
+        await run_in_threadpool(storage.delete_prefix, f"jobs/{job.id}/")
+        raise
 
 
 def same_request(existing: Job, upload: ReceivedUpload, options: JobOptions) -> Job:
@@ -147,33 +157,40 @@ def same_request(existing: Job, upload: ReceivedUpload, options: JobOptions) -> 
 
 
 def _new_job(
-    session: Session,
-    settings: Settings,
     job_id: uuid.UUID,
     owner: str,
     upload: ReceivedUpload,
     options: JobOptions,
     video: VideoInfo,
     idempotency_key: str | None,
+    settings: Settings,
 ) -> Job:
     return Job(
-        id=job_id,
+        **_analysis_fields(job_id, options, upload.filename, settings),
         owner=owner,
         idempotency_key=idempotency_key,
-        model=options.model or settings.default_model,
-        device=options.device,
-        queue=choose_queue(session, options.device, settings.worker_alive_window_s),
-        callback_url=str(options.callback_url) if options.callback_url else None,
-        options=options.model_dump(mode="json"),
-        input_key=input_key(job_id, upload.filename),
         input_filename=upload.filename,
         input_size=upload.size,
         input_sha256=upload.sha256,
         input_content_type=upload.content_type,
         video=video.as_dict(),
-        output_keys={},
-        timings={},
     )
+
+
+def _analysis_fields(
+    job_id: uuid.UUID, options: JobOptions, filename: str, settings: Settings
+) -> dict[str, Any]:
+    """What a new job takes from its options (the queue is chosen when it is inserted)."""
+    return {
+        "id": job_id,
+        "model": options.model or settings.default_model,
+        "device": options.device,
+        "callback_url": str(options.callback_url) if options.callback_url else None,
+        "options": options.model_dump(mode="json"),
+        "input_key": input_key(job_id, filename),
+        "output_keys": {},
+        "timings": {},
+    }
 
 
 def enqueue(session: Session, job: Job) -> None:
@@ -238,36 +255,20 @@ async def rerun_job(
             "the job's files were deleted (FILE_RETENTION_DAYS): upload the video again",
         )
     check_model(options.model or settings.default_model, settings)
-    if options.callback_url:
-        await run_in_threadpool(check_callback, str(options.callback_url), settings.allow_private_callbacks)
+    await check_callback_option(options, settings)
     check_in_flight(session, job.owner, settings.max_jobs_in_flight)  # cheap refusal before the copy
-    source, owner = job.input_key, job.owner
-    new = _rerun_of(job, uuid.uuid4(), options, settings)
-    session.rollback()  # no connection held while a large video is copied
-    await run_in_threadpool(storage.copy, source, new.input_key)
-    try:
-        repository.lock_owner(session, owner)  # checked again, atomically with the insert
-        check_in_flight(session, owner, settings.max_jobs_in_flight)
-        new.queue = choose_queue(session, options.device, settings.worker_alive_window_s)
-        session.add(new)
-        session.commit()
-    except ApiError:
-        session.rollback()
-        await run_in_threadpool(storage.delete_prefix, f"jobs/{new.id}/")
-        raise
-    enqueue(session, new)
-    return new
-
-
-def _rerun_of(job: Job, new_id: uuid.UUID, options: JobOptions, settings: Settings) -> Job:
-    return Job(
-        id=new_id, owner=job.owner, model=options.model or settings.default_model, device=options.device,
-        callback_url=str(options.callback_url) if options.callback_url else None,
-        options=options.model_dump(mode="json"), input_key=input_key(new_id, job.input_filename),
-        input_filename=job.input_filename, input_size=job.input_size, input_sha256=job.input_sha256,
-        input_content_type=job.input_content_type, video=job.video, output_keys={}, timings={},
+    new = Job(
+        **_analysis_fields(uuid.uuid4(), options, job.input_filename, settings),
+        owner=job.owner, input_filename=job.input_filename, input_size=job.input_size,
+        input_sha256=job.input_sha256, input_content_type=job.input_content_type, video=job.video,
         api_key_id=job.api_key_id, title=job.title,
     )  # fmt: skip
+    source = job.input_key
+    session.rollback()  # no connection held while a large video is copied
+    await run_in_threadpool(storage.copy, source, new.input_key)
+    await _insert_stored(session, storage, settings, new)
+    enqueue(session, new)
+    return new
 
 
 def etag_of(body: dict[str, Any]) -> str:

@@ -24,9 +24,8 @@ from api_backend.auth.dependencies import OwnerDep
 from api_backend.auth.rate_limit import enforce_rate_limit
 from api_backend.deps import SessionDep, SettingsDep, StorageDep
 from api_backend.errors import ApiError
-from api_backend.jobs.endpoints import public_base_url
+from api_backend.jobs.endpoints import job_created_response
 from api_backend.jobs.schemas import JobOptions, JobOut
-from api_backend.jobs.service import to_out
 from api_backend.observability.api_metrics import JOBS_CREATED, UPLOAD_BYTES
 from api_backend.openapi_docs import LOCATION, errors
 from api_backend.settings import get_settings
@@ -151,6 +150,4 @@ async def create_job_from_resumable_upload(
     if created:
         UPLOAD_BYTES.inc(job.input_size)
         JOBS_CREATED.labels(job.queue).inc()
-    body = to_out(job, public_base_url(request)).model_dump(mode="json")
-    headers = {"Location": f"/api/v1/jobs/{job.id}"}
-    return JSONResponse(body, status_code=202 if created else 200, headers=headers)
+    return job_created_response(job, request, created=created)
