@@ -14,7 +14,7 @@ from starlette.concurrency import run_in_threadpool
 from api_backend.auth.limiter import get_rate_limits
 from api_backend.errors import install_error_handlers
 from api_backend.health.endpoints import router as health_router
-from api_backend.jobs.endpoints import downloads_router
+from api_backend.jobs.endpoints import downloads_router, sessions_router
 from api_backend.jobs.endpoints import router as jobs_router
 from api_backend.jobs.events import get_stream_slots
 from api_backend.maintenance.service import sweep_upload_tmp
@@ -77,6 +77,7 @@ def create_app() -> FastAPI:
     app.add_middleware(RequestContextMiddleware)  # outermost: ids exist before anything logs
     app.include_router(jobs_router)
     app.include_router(downloads_router)
+    app.include_router(sessions_router)
     include_upload_routes(app)
     app.include_router(health_router)
     install_web(app)

@@ -19,6 +19,10 @@ from tests.support.services import (
 from tests.support.stack import ServiceStack, running_stack
 
 VTEST = Path("/usr/share/doc/opencv-doc/examples/data/vtest.avi")
+# Real boxing (../shared/realbox, third-party, evaluation only: read in place): a fitness demo, one
+# boxer facing the camera throwing six punches in five seconds.
+REALBOX_CLIPS = Path(__file__).resolve().parents[1].parent / "shared" / "realbox" / "clips"
+BOXING_CLIP = REALBOX_CLIPS / "varchasvipandey__strenxible__punches.mp4"
 
 
 def cut_clip(source: Path, destination: Path, frames: int) -> Path:
@@ -43,6 +47,14 @@ def real_clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Two seconds of real footage of people walking (Debian opencv-doc's vtest.avi)."""
     assert VTEST.exists(), "install Debian's opencv-doc for the real test footage"
     return cut_clip(VTEST, tmp_path_factory.mktemp("clips") / "people.mp4", frames=20)
+
+
+@pytest.fixture(scope="session")
+def boxing_clip() -> Path:
+    """Five seconds of a real boxer punching (the shared real set beside the repository)."""
+    if not BOXING_CLIP.exists():
+        pytest.skip(f"the real boxing clips are not beside the repository ({REALBOX_CLIPS})")
+    return BOXING_CLIP
 
 
 @pytest.fixture(scope="session")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import mimetypes
 import uuid
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Query, Request, status
@@ -20,8 +21,16 @@ from api_backend.deps import OwnerDep, SessionDep, SettingsDep, StorageDep
 from api_backend.errors import ApiError, validation_details
 from api_backend.jobs import repository, service
 from api_backend.jobs.events import job_event_stream
-from api_backend.jobs.models import OUTPUT_NAMES, Job, JobStatus
-from api_backend.jobs.schemas import JobOptions, JobOut, JobPage, JobPatch
+from api_backend.jobs.models import OUTPUT_NAMES, STORED_NAMES, Job, JobStatus
+from api_backend.jobs.schemas import (
+    JobOptions,
+    JobOut,
+    JobPage,
+    JobPatch,
+    ProgressOut,
+    ProgressPoint,
+    SessionFigures,
+)
 from api_backend.jobs.upload import UploadError, receive_upload
 from api_backend.observability.api_metrics import JOBS_CREATED, UPLOAD_BYTES
 from api_backend.openapi_docs import DOWNLOAD, ETAG, EVENT_STREAM, LOCATION, REDIRECT, errors
@@ -36,6 +45,10 @@ router = APIRouter(
 # Downloads authenticate by signed link or API key, so their rate limit goes by client address.
 downloads_router = APIRouter(
     prefix="/api/v1/jobs", tags=["jobs"], dependencies=[Depends(enforce_client_rate_limit)]
+)
+
+sessions_router = APIRouter(
+    prefix="/api/v1/sessions", tags=["jobs"], dependencies=[Depends(enforce_rate_limit)]
 )
 
 UPLOAD_OPENAPI: dict[str, Any] = {
@@ -163,6 +176,32 @@ def list_jobs(
     )
 
 
+@sessions_router.get(
+    "",
+    response_model=ProgressOut,
+    summary="Analysed sessions over dates, oldest first (the progress page)",
+    responses=errors(401, 422, 429),
+)
+def list_sessions(
+    session: SessionDep,
+    owner: OwnerDep,
+    since: Annotated[date | None, Query(description="first day (UTC), inclusive")] = None,
+    until: Annotated[date | None, Query(description="last day (UTC), inclusive")] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 365,
+) -> ProgressOut:
+    """Every succeeded job's figures (from the database: no storage read), to plot a boxer's
+    output, speed and combinations over time."""
+    start = datetime.combine(since, time(), UTC) if since else None
+    end = datetime.combine(until + timedelta(days=1), time(), UTC) if until else None
+    jobs = repository.analysed_sessions(session, owner=owner, since=start, until=end, limit=limit + 1)
+    points = [
+        ProgressPoint(id=job.id, created_at=job.created_at, name=job.title or job.input_filename,
+                      figures=SessionFigures(**job.figures or {}))
+        for job in reversed(jobs[:limit])
+    ]  # fmt: skip
+    return ProgressOut(sessions=points, truncated=len(jobs) > limit)
+
+
 @router.get(
     "/{job_id}",
     response_model=JobOut,
@@ -265,7 +304,7 @@ def download_output(
         job = load_job(session, job_id, owner=None)
     else:
         job = load_job(session, job_id, get_owner(request))
-    if name not in OUTPUT_NAMES:
+    if name not in STORED_NAMES:
         raise ApiError(
             404, "output_not_found", f"unknown output {name!r}; outputs are {', '.join(OUTPUT_NAMES)}"
         )

@@ -27,6 +27,9 @@ class JobStatus(enum.StrEnum):
 
 TERMINAL_STATUSES = frozenset({JobStatus.succeeded, JobStatus.failed, JobStatus.cancelled})
 OUTPUT_NAMES = ("annotated.mp4", "keypoints.json", "punches.json", "summary.json")
+# A still of the annotated video for the job list; stored with the outputs, not one of them (the contract).
+THUMBNAIL_NAME = "thumbnail.jpg"
+STORED_NAMES = (*OUTPUT_NAMES, THUMBNAIL_NAME)
 
 
 def utcnow() -> datetime:
@@ -69,6 +72,9 @@ class Job(Base):
 
     # Results and failures.
     output_keys: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    # The session's figures from summary.json (figures.session_figures), kept so the job list and
+    # the progress page read no storage; None until it succeeded.
+    figures: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
     error_code: Mapped[str | None] = mapped_column(String(64))
     error_message: Mapped[str | None] = mapped_column(Text)
 

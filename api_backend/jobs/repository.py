@@ -46,6 +46,20 @@ def list_jobs(
     return list(session.scalars(query))
 
 
+def analysed_sessions(
+    session: Session, *, owner: str, since: datetime | None, until: datetime | None, limit: int
+) -> list[Job]:
+    """Succeeded jobs with figures, `since` ≤ created_at < `until`, newest first."""
+    query = select(Job).where(
+        Job.owner == owner, Job.status == JobStatus.succeeded.value, Job.figures.is_not(None)
+    )
+    if since is not None:
+        query = query.where(Job.created_at >= since)
+    if until is not None:
+        query = query.where(Job.created_at < until)
+    return list(session.scalars(query.order_by(Job.created_at.desc(), Job.id.desc()).limit(limit)))
+
+
 def update_job(
     session: Session, job_id: uuid.UUID, *, from_statuses: tuple[str, ...] = ACTIVE_STATUSES, **values: Any
 ) -> bool:

@@ -16,11 +16,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import av
+
 from api_backend.celery_app import GPU_QUEUE
 from api_backend.db.engine import session_scope
 from api_backend.jobs import repository
-from api_backend.jobs.models import Job, JobStatus, utcnow
+from api_backend.jobs.figures import session_figures, thumbnail_time
+from api_backend.jobs.models import THUMBNAIL_NAME, Job, JobStatus, utcnow
 from api_backend.jobs.progress import JobProgress
+from api_backend.jobs.thumbnail import write_thumbnail
 from api_backend.jobs.upload import as_the_client_named_it
 from api_backend.observability.worker_metrics import (
     JOBS_FINISHED,
@@ -100,7 +104,8 @@ def run_job(job_id: uuid.UUID, task_id: str | None = None, worker: str | None = 
         with tempfile.TemporaryDirectory(prefix=f"job-{job_id}-") as tmp:
             result = _analyse(claimed, Path(tmp), progress)
             progress.report("uploading", 0.99)
-            upload_s = _timed(_store_outputs, claimed.id, result.outputs)
+            stored = {**result.outputs, **_thumbnail(result, Path(tmp))}
+            upload_s = _timed(_store_outputs, claimed.id, stored)
     except AnalysisCancelled:
         _end(claimed, started, JobStatus.cancelled, stage="cancelled")
         return
@@ -122,7 +127,8 @@ def run_job(job_id: uuid.UUID, task_id: str | None = None, worker: str | None = 
         JobStatus.succeeded,
         stage="done",
         progress=1.0,
-        output_keys={name: output_key(job_id, name) for name in result.outputs},
+        output_keys={name: output_key(job_id, name) for name in stored},
+        figures=session_figures(result.summary),
         timings=timings,
     )
 
@@ -152,6 +158,17 @@ def _analyse(job: ClaimedJob, workdir: Path, progress: JobProgress) -> AnalysisR
         limits=settings.video_limits,
         pose_max_fps=settings.pose_max_fps,
     )
+
+
+def _thumbnail(result: AnalysisResult, workdir: Path) -> dict[str, Path]:
+    """The job list's still; a job succeeds without one (it is a convenience, not an output)."""
+    try:
+        at_s = thumbnail_time(result.summary)
+        path = write_thumbnail(result.outputs["annotated.mp4"], at_s, workdir / THUMBNAIL_NAME)
+    except (OSError, ValueError, av.FFmpegError) as exc:
+        log.warning("no thumbnail: %s", exc)
+        return {}
+    return {THUMBNAIL_NAME: path} if path is not None else {}
 
 
 def _store_outputs(job_id: uuid.UUID, outputs: dict[str, Path]) -> None:

@@ -49,6 +49,20 @@ class VideoOut(BaseModel):
     duration: float
 
 
+class SessionFigures(BaseModel):
+    """A finished session at a glance: the main fighter's figures (everyone's when nobody was singled
+    out), from summary.json."""
+
+    track_id: int | None = Field(description="the main fighter's; null: everyone's")
+    fighters: int = Field(description="boxers found")
+    duration_s: float
+    punches: int
+    punches_per_minute: float
+    mean_speed: float | None = Field(description="mean peak speed, shoulder widths per second")
+    combos: int = Field(description="combinations: ≥ 2 punches, each ≤ 0.6 s after the one before")
+    combos_per_minute: float
+
+
 class JobOut(BaseModel):
     model_config = ConfigDict(json_schema_extra={"examples": [JOB_EXAMPLE]})
 
@@ -68,6 +82,24 @@ class JobOut(BaseModel):
     filename: str
     size: int
     title: str | None = Field(default=None, description="given with PATCH; null until then")
+    figures: SessionFigures | None = Field(default=None, description="once succeeded")
+    thumbnail: str | None = Field(
+        default=None, description="a signed link to a still of the annotated video, once succeeded"
+    )
+
+
+class ProgressPoint(BaseModel):
+    id: uuid.UUID
+    created_at: datetime
+    name: str = Field(description="the title, else the file's name")
+    figures: SessionFigures
+
+
+class ProgressOut(BaseModel):
+    """The owner's analysed sessions, oldest first, for plotting over dates."""
+
+    sessions: list[ProgressPoint]
+    truncated: bool = Field(description="more sessions than `limit` in the range: the newest are shown")
 
 
 class JobPage(BaseModel):

@@ -19,9 +19,9 @@ from starlette.concurrency import run_in_threadpool
 from api_backend.auth.signing import sign_output
 from api_backend.errors import ApiError
 from api_backend.jobs import repository
-from api_backend.jobs.models import Job, JobStatus, utcnow
+from api_backend.jobs.models import OUTPUT_NAMES, THUMBNAIL_NAME, Job, JobStatus, utcnow
 from api_backend.jobs.routing import choose_queue
-from api_backend.jobs.schemas import JobErrorOut, JobOptions, JobOut, VideoOut
+from api_backend.jobs.schemas import JobErrorOut, JobOptions, JobOut, SessionFigures, VideoOut
 from api_backend.jobs.upload import ReceivedUpload, as_the_client_named_it
 from api_backend.observability.context import request_id_var
 from api_backend.settings import Settings, get_settings
@@ -316,7 +316,7 @@ def output_links(job: Job, base_url: str, settings: Settings) -> dict[str, str]:
 
 def to_out(job: Job, base_url: str) -> JobOut:
     error = JobErrorOut(code=job.error_code, message=job.error_message or "") if job.error_code else None
-    outputs = output_links(job, base_url, get_settings())
+    links = output_links(job, base_url, get_settings())
     return JobOut(
         id=job.id,
         status=JobStatus(job.status),
@@ -326,7 +326,7 @@ def to_out(job: Job, base_url: str) -> JobOut:
         started_at=job.started_at,
         finished_at=job.finished_at,
         error=error,
-        outputs=outputs,
+        outputs={name: link for name, link in links.items() if name in OUTPUT_NAMES},
         video=VideoOut(**job.video) if job.video else None,
         model=job.model,
         device=job.device,
@@ -334,4 +334,6 @@ def to_out(job: Job, base_url: str) -> JobOut:
         filename=job.input_filename,
         size=job.input_size,
         title=job.title,
+        figures=SessionFigures(**job.figures) if job.figures else None,
+        thumbnail=links.get(THUMBNAIL_NAME),
     )

@@ -27,11 +27,16 @@ Upload leftovers: an API process killed mid-upload leaves its `upload-*.part` fi
 folder; files there untouched for UPLOAD_TMP_MAX_AGE_S are deleted (from the processes that share
 DATA_DIR with the API: the embedded `serve`, or any worker mounting the same data volume).
 Resumable uploads past their expiry go too (from the bucket with S3, from DATA_DIR otherwise).
+
+Figures of older jobs: jobs that succeeded before the database kept their figures (migration 0005)
+get them from their stored summary.json, a batch per run, so the job list and the progress page
+show them too.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import time
 import uuid
@@ -46,6 +51,7 @@ from sqlalchemy.orm import Session
 from api_backend.db.engine import session_scope
 from api_backend.errors import ApiError
 from api_backend.jobs import repository
+from api_backend.jobs.figures import session_figures
 from api_backend.jobs.models import TERMINAL_STATUSES, Job, JobStatus, utcnow
 from api_backend.settings import Settings, get_settings
 from api_backend.storage import Storage, StorageError, get_storage
@@ -67,6 +73,7 @@ class RetentionReport:
     objects: int = 0
     tmp_files: int = 0
     resumable_uploads: int = 0
+    figures_backfilled: int = 0
     errors: int = 0
 
 
@@ -166,7 +173,35 @@ def run_retention(settings: Settings | None = None) -> RetentionReport:
     report = delete_expired_files(settings)
     report.tmp_files = sweep_upload_tmp(settings.upload_tmp_dir)
     remove_expired_uploads(settings, report)
+    report.figures_backfilled = backfill_figures()
     return report
+
+
+def backfill_figures(storage: Storage | None = None, *, batch_size: int = BATCH_SIZE) -> int:
+    """Figures from the summary.json of succeeded jobs that have none (newest first); a job whose
+    summary cannot be read now is tried again next run."""
+    storage = storage or get_storage()
+    done = 0
+    with session_scope() as session:
+        query = (
+            select(Job)
+            .where(
+                Job.status == JobStatus.succeeded.value, Job.figures.is_(None), Job.files_deleted_at.is_(None)
+            )
+            .order_by(Job.finished_at.desc())
+            .limit(batch_size)
+        )
+        for job in session.scalars(_lock(query, session)):
+            key = job.output_keys.get("summary.json")
+            try:
+                summary = json.loads(b"".join(storage.iter_chunks(key))) if key else None
+            except (StorageError, OSError, ValueError) as exc:
+                log.warning("figures: could not read the summary of job %s: %s", job.id, exc)
+                continue
+            if isinstance(summary, dict):
+                job.figures = session_figures(summary)
+                done += 1
+    return done
 
 
 # --- stuck and lost jobs -----------------------------------------------------------------------

@@ -23,13 +23,13 @@ STATIC_DIR = WEB_DIR / "static"
 ASSETS_PATH = "/assets"
 DEVICES = ["auto", "cpu", "gpu"]
 
-# Pages only load our own scripts and styles; media and JSON may come from a storage server (S3 signed URLs).
+# Pages load only our own scripts and styles; media, stills and JSON may come from S3 (signed URLs).
 PAGE_HEADERS = {
     "Cache-Control": "no-cache",
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "same-origin",
     "Content-Security-Policy": (
-        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob: http: https:; "
         "media-src 'self' blob: http: https:; connect-src 'self' http: https:; object-src 'none'; "
         "base-uri 'self'; frame-ancestors 'none'; form-action 'self'"
     ),
@@ -88,6 +88,11 @@ def upload_page() -> FileResponse:
 @router.get("/jobs", include_in_schema=False)
 def jobs_page() -> FileResponse:
     return _page("jobs.html")
+
+
+@router.get("/progress", include_in_schema=False)
+def progress_page() -> FileResponse:
+    return _page("progress.html")
 
 
 @router.get("/jobs/{job_id}", include_in_schema=False)

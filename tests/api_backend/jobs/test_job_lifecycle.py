@@ -5,10 +5,13 @@ from __future__ import annotations
 import io
 import json
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import av
+import cv2
 import httpx
+import numpy as np
 
 from tests.support.stack import ServiceStack
 
@@ -319,3 +322,40 @@ def test_a_job_can_be_titled_rerun_and_deleted_with_its_files(stack: ServiceStac
         assert client.get(output, follow_redirects=True).status_code == 404  # its files went with it
         assert client.delete(url).status_code == 404
         assert client.get(f"/api/v1/jobs/{second['id']}").json()["status"] == "succeeded"  # the rerun stays
+
+
+def test_a_boxing_session_keeps_its_figures_and_a_still_for_the_list_and_progress(
+    stack: ServiceStack, boxing_clip: Path
+) -> None:
+    """A real boxer: the job's figures are the summary's (read from the database, no storage read),
+    the still is a JPEG of the annotated video, and the session shows on the progress endpoint."""
+    with stack.client() as client:
+        done = stack.wait_for_job(client, submit(client, boxing_clip)["id"])
+        assert done["status"] == "succeeded", (done, stack.logs())
+        assert set(done["outputs"]) == OUTPUTS  # the still is not one of the fixed outputs
+        summary = json.loads(fetch_output(client, done["outputs"]["summary.json"]))
+        main = next(f for f in summary["fighters"] if f["track_id"] == summary["main_track_id"])
+        figures = done["figures"]
+        assert figures["punches"] == main["total_punches"] > 0, summary
+        assert figures["punches_per_minute"] == main["punches_per_minute"]
+        assert figures["combos"] == len(main["combos"]) and figures["fighters"] == len(summary["fighters"])
+        assert figures["duration_s"] == round(summary["duration"], 2)
+
+        still = client.get(done["thumbnail"], follow_redirects=True)
+        assert still.status_code == 200 and still.headers["content-type"] == "image/jpeg"
+        image = cv2.imdecode(np.frombuffer(still.content, np.uint8), cv2.IMREAD_COLOR)
+        assert image.shape[1] == 320 and image.std() > 10  # a picture, not a blank
+
+        listed = client.get("/api/v1/jobs", params={"limit": 5}).json()["items"]
+        assert next(job for job in listed if job["id"] == done["id"])["figures"] == figures
+        today = datetime.now(UTC).date()
+        sessions = client.get("/api/v1/sessions", params={"since": str(today - timedelta(days=1))}).json()
+        assert sessions["truncated"] is False
+        point = next(point for point in sessions["sessions"] if point["id"] == done["id"])
+        assert point["figures"] == figures and point["name"] == boxing_clip.name
+        created = [point["created_at"] for point in sessions["sessions"]]
+        assert created == sorted(created)  # oldest first, for plotting
+        later = client.get("/api/v1/sessions", params={"since": str(today + timedelta(days=1))}).json()
+        earlier = client.get("/api/v1/sessions", params={"until": str(today - timedelta(days=1))}).json()
+        assert later["sessions"] == earlier["sessions"] == []
+        assert client.get("/api/v1/sessions", params={"since": "yesterday"}).status_code == 422

@@ -283,3 +283,30 @@ def test_gpu_jobs_fail_when_no_gpu_worker_serves_them(settings: Settings) -> Non
         session.add(WorkerHeartbeat(hostname="gpu@box", queues="gpu", has_gpu=True, last_seen=utcnow()))
     assert service.fail_unserved_gpu_jobs(settings) == []
     assert get(late).status == "queued"
+
+
+def test_jobs_from_before_figures_get_them_from_their_summary(settings: Settings, tmp_path: Path) -> None:
+    """Jobs that succeeded before migration 0005 have no figures: retention fills them in from the
+    stored summary.json, once; jobs without a readable summary are left for a later run."""
+    storage = LocalStorage(settings.storage_dir)
+    speed = {"by_type": {"jab": {"count": 20, "mean": 4.0}, "cross": {"count": 10, "mean": 7.0}}}
+    combos = [{"sequence": ["jab", "cross"]}] * 4
+    summary = {"duration": 120.0, "total_punches": 30, "punches_per_minute": 15.0, "fighters": [],
+               "main_track_id": None, "combos": combos, "speed": speed}  # fmt: skip
+    old = add_job(JobStatus.succeeded, output_keys={"summary.json": "jobs/old/outputs/summary.json"})
+    source = tmp_path / "summary.json"
+    source.write_text(json.dumps(summary))
+    storage.put_file("jobs/old/outputs/summary.json", source)
+    missing = add_job(JobStatus.succeeded, output_keys={"summary.json": "jobs/gone/outputs/summary.json"})
+    failed = add_job(JobStatus.failed)
+    kept = {"punches": 1}
+    recent = add_job(JobStatus.succeeded, figures=kept)
+
+    assert service.backfill_figures(storage) == 1
+    assert get(old).figures == {
+        "track_id": None, "fighters": 0, "duration_s": 120.0, "punches": 30, "punches_per_minute": 15.0,
+        "mean_speed": 5.0, "combos": 4, "combos_per_minute": 2.0,
+    }  # fmt: skip
+    assert get(missing).figures is None and get(failed).figures is None
+    assert get(recent).figures == kept
+    assert service.backfill_figures(storage) == 0  # done once

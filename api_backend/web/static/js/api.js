@@ -64,19 +64,25 @@ export const jobPath = (id) => `/api/v1/jobs/${encodeURIComponent(id)}`;
 export const outputPath = (id, name) => `${jobPath(id)}/outputs/${encodeURIComponent(name)}`;
 export const eventsPath = (id) => `${jobPath(id)}/events`;
 
-/**
- * Where to fetch an output of a job: the job's own (possibly signed) link, made relative when it points at
- * this API so that it works behind any proxy, else the plain output path (which needs the API key).
- */
-export function outputUrl(job, name) {
-  const link = job.outputs && job.outputs[name];
-  if (!link) return outputPath(job.id, name);
+/** A link the API gave (signed), made relative when it points at this API so it works behind any proxy. */
+function ownLink(link, fallback) {
+  if (!link) return fallback;
   try {
     const url = new URL(link, window.location.href);
     return url.pathname.startsWith("/api/v1/jobs/") ? `${url.pathname}${url.search}` : url.href;
   } catch {
-    return outputPath(job.id, name);
+    return fallback;
   }
+}
+
+/** Where to fetch an output of a job: its signed link, else the plain output path (needs the API key). */
+export function outputUrl(job, name) {
+  return ownLink(job.outputs && job.outputs[name], outputPath(job.id, name));
+}
+
+/** The job list's still of a finished job, or null. */
+export function thumbnailUrl(job) {
+  return job.thumbnail ? ownLink(job.thumbnail, null) : null;
 }
 export const resultPage = (id) => `/jobs/${encodeURIComponent(id)}`;
 
@@ -93,6 +99,18 @@ export function listJobs({ status = "", limit = 20, cursor = "" } = {}) {
 
 export function getJob(id) {
   return request(jobPath(id));
+}
+
+/** The owner's analysed sessions, oldest first: {sessions: [{id, created_at, name, figures}], truncated}. */
+export function listSessions({ since = "", until = "", limit = 365 } = {}) {
+  const query = new URLSearchParams({ limit: String(limit) });
+  if (since) query.set("since", since);
+  if (until) query.set("until", until);
+  return request(`/api/v1/sessions?${query}`);
+}
+
+export function deleteJob(id) {
+  return request(jobPath(id), { method: "DELETE" });
 }
 
 export function cancelJob(id) {

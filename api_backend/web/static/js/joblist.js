@@ -1,5 +1,5 @@
 // The job history: newest first, "load older jobs" with the cursor, live progress for unfinished jobs.
-import { ApiError, cancelJob, listJobs, resultPage } from "./api.js";
+import { ApiError, cancelJob, deleteJob, listJobs, resultPage, thumbnailUrl } from "./api.js";
 import { announce, h } from "./dom.js";
 import { explain } from "./errors.js";
 import {
@@ -53,6 +53,24 @@ function jobMeta(job) {
   return parts.filter(Boolean).join(" · ");
 }
 
+/** "42 punches · 31.5 per minute · 3 combinations", the main fighter's when several box. */
+function jobFigures(job) {
+  const f = job.figures;
+  if (!f) return "";
+  const parts = [`${f.punches} punch${f.punches === 1 ? "" : "es"}`, `${f.punches_per_minute.toFixed(1)} per minute`];
+  if (f.combos) parts.push(`${f.combos} combination${f.combos === 1 ? "" : "s"}`);
+  if (f.fighters > 1) parts.push(`main fighter of ${f.fighters}`);
+  return parts.join(" · ");
+}
+
+function thumbnail(job) {
+  const url = thumbnailUrl(job);
+  // A fixed box either way, so the list does not jump when the image arrives.
+  return url
+    ? h("img", { class: "job-thumb", src: url, alt: "", loading: "lazy", width: 96, height: 54 })
+    : h("div", { class: "job-thumb empty-thumb", "aria-hidden": "true" });
+}
+
 /**
  * Render the job list into `root`. Options: limit (page size), filter (show a status filter),
  * heading. Returns {prepend(job), reload()}.
@@ -101,25 +119,39 @@ export function createJobList(root, { limit = 20, filter = false, title = "Your 
     const errorSlot = h("div");
     const actions = h("div", { class: "job-actions" });
     const meta = h("p", { class: "job-meta" });
+    const figures = h("p", { class: "job-figures" });
+    const thumb = h("div", { class: "job-thumb-slot" });
     const element = h(
       "li",
       { class: "job", dataset: { jobId: job.id } },
+      thumb,
       h(
         "div",
-        { class: "job-head" },
-        h("a", { class: "job-name", href: resultPage(job.id) }, job.title || job.filename || "video"),
-        badge,
+        { class: "job-body" },
+        h(
+          "div",
+          { class: "job-head" },
+          h("a", { class: "job-name", href: resultPage(job.id) }, job.title || job.filename || "video"),
+          badge,
+        ),
+        meta,
+        figures,
+        progressRow,
+        errorSlot,
+        actions,
       ),
-      meta,
-      progressRow,
-      errorSlot,
-      actions,
     );
 
     const update = (next) => {
       element.dataset.status = next.status;
       badge.replaceChildren(statusBadge(next.status));
       meta.textContent = jobMeta(next);
+      figures.textContent = jobFigures(next);
+      figures.hidden = !next.figures;
+      if (thumb.dataset.url !== String(next.thumbnail)) {
+        thumb.dataset.url = String(next.thumbnail);
+        thumb.replaceChildren(thumbnail(next));
+      }
       const running = !isTerminal(next);
       progressRow.hidden = !running;
       bar.set(next.progress);
@@ -130,7 +162,10 @@ export function createJobList(root, { limit = 20, filter = false, title = "Your 
       actions.replaceChildren();
       if (next.status === "succeeded") {
         actions.append(h("a", { class: "button small", href: resultPage(next.id) }, "View result"));
-      } else if (running) {
+      }
+      if (!running) {
+        actions.append(deleteButton(next, actions));
+      } else {
         actions.append(
           h("a", { class: "button small secondary", href: resultPage(next.id) }, "Details"),
           h(
@@ -157,6 +192,40 @@ export function createJobList(root, { limit = 20, filter = false, title = "Your 
       const updated = await cancelJob(job.id);
       items.get(job.id)?.update(updated);
       announce(status, `Cancelling ${job.filename}.`);
+    } catch (error) {
+      const info = explain(error.code, error.message);
+      announce(status, `${info.title} ${info.advice}`);
+      button.disabled = false;
+    }
+  }
+
+  // Two steps, in the page (no confirm() dialog): the job and its files cannot be brought back.
+  function deleteButton(job, actions) {
+    const name = job.title || job.filename;
+    return h("button", {
+      type: "button", class: "button small secondary", "aria-label": `Delete ${name}`,
+      onclick: () => {
+        const keep = h("button", { type: "button", class: "button small secondary", onclick: () => items.get(job.id)?.update(job) }, "Keep");
+        const sure = h("button", {
+          type: "button", class: "button small danger", "aria-label": `Delete ${name} and its files for good`,
+          onclick: (event) => remove(job, event.currentTarget),
+        }, "Delete for good");
+        actions.replaceChildren(h("span", { class: "job-stage" }, "Delete the video and every result?"), sure, keep);
+        sure.focus();
+      },
+    }, "Delete");
+  }
+
+  async function remove(job, button) {
+    button.disabled = true;
+    try {
+      await deleteJob(job.id);
+      const item = items.get(job.id);
+      item?.stop();
+      item?.element.remove();
+      items.delete(job.id);
+      empty.hidden = items.size > 0;
+      announce(status, `Deleted ${job.title || job.filename}.`);
     } catch (error) {
       const info = explain(error.code, error.message);
       announce(status, `${info.title} ${info.advice}`);

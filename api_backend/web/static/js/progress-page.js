@@ -1,0 +1,52 @@
+// Progress page: the owner's analysed sessions over a range of dates, as charts and a table.
+// `?since=YYYY-MM-DD&until=YYYY-MM-DD` choose the range (the form writes them).
+import { ApiError, listSessions, resultPage } from "./api.js";
+import { $, h } from "./dom.js";
+import { formatDate, formatDuration } from "./format.js";
+import { errorBox } from "./joblist.js";
+import { FIGURES, formatFigure, trendCharts } from "./trends.js";
+
+const params = new URLSearchParams(window.location.search);
+const since = params.get("since") || "";
+const until = params.get("until") || "";
+$("#since").value = since;
+$("#until").value = until;
+
+function sessionsTable(sessions) {
+  const headings = ["Session", "Date", "Length", ...FIGURES.map((figure) => figure.label)];
+  const rows = [...sessions].reverse().map((point) =>
+    h("tr", { dataset: { jobId: point.id } },
+      h("th", { scope: "row" }, h("a", { href: resultPage(point.id) }, point.name)),
+      h("td", {}, formatDate(point.created_at)),
+      h("td", {}, formatDuration(point.figures.duration_s)),
+      ...FIGURES.map((figure) => h("td", { dataset: { figure: figure.key } }, formatFigure(point.figures[figure.key], figure.digits)))));
+  return h("div", { class: "table-scroll" },
+    h("table", { class: "type-table", id: "sessions-table" },
+      h("caption", {}, "Sessions, newest first"),
+      h("thead", {}, h("tr", {}, ...headings.map((text) => h("th", { scope: "col" }, text)))),
+      h("tbody", {}, ...rows)));
+}
+
+async function show() {
+  const root = $("#trends");
+  root.replaceChildren(h("p", { class: "progress-text" }, "Loading sessions…"));
+  try {
+    const { sessions, truncated } = await listSessions({ since, until });
+    if (!sessions.length) {
+      root.replaceChildren(h("p", { class: "empty", id: "no-sessions" },
+        since || until ? "No analysed session in these dates." : "No analysed session yet. Upload a video to start."));
+      return;
+    }
+    root.replaceChildren(
+      h("h2", {}, `${sessions.length} session${sessions.length === 1 ? "" : "s"}`),
+      truncated ? h("p", { class: "note" }, "Only the newest sessions are shown: choose a shorter range.") : null,
+      h("div", { class: "trend-grid" }, ...trendCharts(sessions)),
+      sessionsTable(sessions),
+    );
+  } catch (error) {
+    const code = error instanceof ApiError ? error.code : "network_error";
+    root.replaceChildren(errorBox(code, error.message));
+  }
+}
+
+show();
