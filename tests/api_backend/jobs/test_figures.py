@@ -71,5 +71,5 @@ def test_thumbnail_is_a_small_jpeg_of_the_frame_at_that_time(tmp_path: Path) -> 
         out = write_thumbnail(video, at_s, tmp_path / "thumb.jpg")
         assert out is not None and out.read_bytes()[:3] == b"\xff\xd8\xff"
         image = cv2.imread(str(out))
-        assert image.shape == (180, 320, 3)
+        assert image is not None and image.shape == (180, 320, 3)
         assert abs(float(image.mean()) - frame_index * 6) < 4, (at_s, image.mean())

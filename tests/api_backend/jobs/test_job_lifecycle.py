@@ -344,7 +344,7 @@ def test_a_boxing_session_keeps_its_figures_and_a_still_for_the_list_and_progres
         still = client.get(done["thumbnail"], follow_redirects=True)
         assert still.status_code == 200 and still.headers["content-type"] == "image/jpeg"
         image = cv2.imdecode(np.frombuffer(still.content, np.uint8), cv2.IMREAD_COLOR)
-        assert image.shape[1] == 320 and image.std() > 10  # a picture, not a blank
+        assert image is not None and image.shape[1] == 320 and image.std() > 10  # a picture, not a blank
 
         listed = client.get("/api/v1/jobs", params={"limit": 5}).json()["items"]
         assert next(job for job in listed if job["id"] == done["id"])["figures"] == figures
