@@ -189,8 +189,8 @@ def list_sessions(
     until: Annotated[date | None, Query(description="last day (UTC), inclusive")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 365,
 ) -> ProgressOut:
-    """Every succeeded job's figures (from the database: no storage read), to plot a boxer's
-    output, speed and combinations over time."""
+    """The figures of every succeeded job in which somebody boxed (from the database: no storage
+    read), to plot a boxer's output, speed and combinations over time."""
     start = datetime.combine(since, time(), UTC) if since else None
     end = datetime.combine(until + timedelta(days=1), time(), UTC) if until else None
     jobs = repository.analysed_sessions(session, owner=owner, since=start, until=end, limit=limit + 1)

@@ -49,9 +49,11 @@ def list_jobs(
 def analysed_sessions(
     session: Session, *, owner: str, since: datetime | None, until: datetime | None, limit: int
 ) -> list[Job]:
-    """Succeeded jobs with figures, `since` ≤ created_at < `until`, newest first."""
+    """Succeeded jobs in which somebody boxed, `since` ≤ created_at < `until`, newest first."""
     query = select(Job).where(
-        Job.owner == owner, Job.status == JobStatus.succeeded.value, Job.figures.is_not(None)
+        Job.owner == owner,
+        Job.status == JobStatus.succeeded.value,
+        Job.figures["fighters"].as_integer() > 0,
     )
     if since is not None:
         query = query.where(Job.created_at >= since)

@@ -138,6 +138,14 @@ def simulated_punches(duration_s: float, fps: float) -> tuple[dict[str, Any], di
 
 
 @pytest.fixture(scope="session")
+def boxing_job(embedded_stack: ServiceStack, boxing_clip: Path) -> dict[str, Any]:
+    """A real boxer's session, analysed end to end (figures and still included)."""
+    job = upload_via_api(embedded_stack, boxing_clip)
+    assert job["figures"]["punches"] > 0 and job["thumbnail"], job
+    return job
+
+
+@pytest.fixture(scope="session")
 def punch_job(embedded_stack: ServiceStack, real_clip: Path) -> dict[str, Any]:
     """A finished job whose punches.json and summary.json hold punches.
 

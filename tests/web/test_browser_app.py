@@ -234,6 +234,66 @@ def test_job_list_loads_older_pages_with_the_cursor(
     web.assert_no_console_errors()
 
 
+def test_job_list_shows_each_sessions_figures_and_still_and_deletes_a_job(
+    web: WebPage, embedded_stack: ServiceStack, boxing_job: dict[str, Any], real_clip: Path
+) -> None:
+    with embedded_stack.client() as client, real_clip.open("rb") as handle:
+        created = client.post("/api/v1/jobs", files={"file": ("throwaway.mp4", handle, "video/mp4")})
+        doomed = embedded_stack.wait_for_job(client, created.json()["id"])
+    page = web.open("/jobs")
+    item = page.locator(f"#job-list li[data-job-id='{boxing_job['id']}']")
+    figures = boxing_job["figures"]
+    expect(item.locator(".job-figures")).to_contain_text(
+        f"{figures['punches']} punches · {figures['punches_per_minute']:.1f} per minute"
+    )
+    still = item.locator("img.job-thumb")
+    page.wait_for_function("img => img.complete && img.naturalWidth === 320", arg=still.element_handle())
+    web.screenshot("13-jobs-figures-and-stills")
+
+    gone = page.locator(f"#job-list li[data-job-id='{doomed['id']}']")
+    gone.get_by_role("button", name="Delete throwaway.mp4").click()
+    gone.get_by_role("button", name="Keep").click()  # changed their mind: nothing happens
+    gone.get_by_role("button", name="Delete throwaway.mp4").click()
+    expect(gone).to_contain_text("Delete the video and every result?")
+    gone.get_by_role("button", name="Delete throwaway.mp4 and its files for good").click()
+    expect(gone).to_have_count(0)
+    assert httpx.get(f"{embedded_stack.base_url}/api/v1/jobs/{doomed['id']}").status_code == 404
+    expect(item).to_be_visible()
+    web.assert_no_console_errors()
+
+
+def test_progress_page_plots_every_session_over_dates(
+    web: WebPage, embedded_stack: ServiceStack, boxing_job: dict[str, Any], punch_job: dict[str, Any]
+) -> None:
+    sessions = httpx.get(f"{embedded_stack.base_url}/api/v1/sessions").json()["sessions"]
+    assert any(point["id"] == boxing_job["id"] for point in sessions)
+    page = web.open("/progress")
+    expect(page.locator("#trends")).to_have_attribute("data-ready", "1")
+    for key in ("punches_per_minute", "punches", "mean_speed", "combos_per_minute"):
+        plotted = [p["figures"][key] for p in sessions if p["figures"][key] is not None]
+        points = page.locator(f"#trend-{key} a.trend-point")
+        expect(points).to_have_count(len(plotted))
+        assert [float(v) for v in points.evaluate_all("as => as.map(a => a.dataset.value)")] == plotted
+    rows = page.locator("#sessions-table tbody tr")
+    expect(rows).to_have_count(len(sessions))
+    row = page.locator(f"#sessions-table tr[data-job-id='{boxing_job['id']}']")
+    figures = boxing_job["figures"]
+    expect(row.locator("td[data-figure='punches']")).to_have_text(str(figures["punches"]))
+    expect(row.locator("td[data-figure='punches_per_minute']")).to_have_text(
+        f"{figures['punches_per_minute']:.1f}"
+    )
+    web.screenshot("14-progress")
+    page.locator(f"#trend-punches a.trend-point[data-job-id='{boxing_job['id']}']").click()
+    expect(page).to_have_url(f"{embedded_stack.base_url}/jobs/{boxing_job['id']}")
+
+    page = web.open("/progress")
+    page.fill("#since", "2099-01-01")
+    page.get_by_role("button", name="Show").click()
+    expect(page.locator("#no-sessions")).to_have_text("No analysed session in these dates.")
+    assert "since=2099-01-01" in page.url
+    web.assert_no_console_errors()
+
+
 def test_annotated_video_supports_range_requests(
     embedded_stack: ServiceStack, punch_job: dict[str, Any]
 ) -> None:
@@ -348,6 +408,7 @@ def test_phone_width_has_no_horizontal_scroll(
         for name, path, ready in (
             ("08-phone-upload", "/", "#upload-form[data-ready='1']"),
             ("09-phone-jobs", "/jobs", "#job-list li"),
+            ("15-phone-progress", "/progress", "#trends[data-ready='1']"),
             ("10-phone-result", f"/jobs/{punch_job['id']}", "#results[data-ready='1']"),
         ):
             phone.open(path)

@@ -325,11 +325,14 @@ def test_a_job_can_be_titled_rerun_and_deleted_with_its_files(stack: ServiceStac
 
 
 def test_a_boxing_session_keeps_its_figures_and_a_still_for_the_list_and_progress(
-    stack: ServiceStack, boxing_clip: Path
+    stack: ServiceStack, boxing_clip: Path, real_clip: Path
 ) -> None:
     """A real boxer: the job's figures are the summary's (read from the database, no storage read),
-    the still is a JPEG of the annotated video, and the session shows on the progress endpoint."""
+    the still is a JPEG of the annotated video, and the session shows on the progress endpoint;
+    people walking are no boxing session."""
     with stack.client() as client:
+        walking = stack.wait_for_job(client, submit(client, real_clip)["id"])
+        assert walking["figures"]["fighters"] == 0 and walking["figures"]["punches"] == 0
         done = stack.wait_for_job(client, submit(client, boxing_clip)["id"])
         assert done["status"] == "succeeded", (done, stack.logs())
         assert set(done["outputs"]) == OUTPUTS  # the still is not one of the fixed outputs
@@ -353,6 +356,7 @@ def test_a_boxing_session_keeps_its_figures_and_a_still_for_the_list_and_progres
         assert sessions["truncated"] is False
         point = next(point for point in sessions["sessions"] if point["id"] == done["id"])
         assert point["figures"] == figures and point["name"] == boxing_clip.name
+        assert all(point["id"] != walking["id"] for point in sessions["sessions"])
         created = [point["created_at"] for point in sessions["sessions"]]
         assert created == sorted(created)  # oldest first, for plotting
         later = client.get("/api/v1/sessions", params={"since": str(today + timedelta(days=1))}).json()

@@ -57,6 +57,7 @@ function jobMeta(job) {
 function jobFigures(job) {
   const f = job.figures;
   if (!f) return "";
+  if (!f.fighters) return "No boxer found";
   const parts = [`${f.punches} punch${f.punches === 1 ? "" : "es"}`, `${f.punches_per_minute.toFixed(1)} per minute`];
   if (f.combos) parts.push(`${f.combos} combination${f.combos === 1 ? "" : "s"}`);
   if (f.fighters > 1) parts.push(`main fighter of ${f.fighters}`);

@@ -37,15 +37,18 @@ async function show() {
         since || until ? "No analysed session in these dates." : "No analysed session yet. Upload a video to start."));
       return;
     }
+    const note = h("p", { class: "note", hidden: !truncated }, "Only the newest sessions are shown: choose a shorter range.");
     root.replaceChildren(
       h("h2", {}, `${sessions.length} session${sessions.length === 1 ? "" : "s"}`),
-      truncated ? h("p", { class: "note" }, "Only the newest sessions are shown: choose a shorter range.") : null,
+      note,
       h("div", { class: "trend-grid" }, ...trendCharts(sessions)),
       sessionsTable(sessions),
     );
   } catch (error) {
     const code = error instanceof ApiError ? error.code : "network_error";
     root.replaceChildren(errorBox(code, error.message));
+  } finally {
+    root.dataset.ready = "1";
   }
 }
 

@@ -10,7 +10,7 @@ const PAD = { left: 40, right: 12, top: 12, bottom: 24 };
 export const FIGURES = [
   { key: "punches_per_minute", label: "Punches per minute", digits: 1 },
   { key: "punches", label: "Punches", digits: 0 },
-  { key: "mean_speed", label: "Mean peak speed (shoulder widths per second)", digits: 1 },
+  { key: "mean_speed", label: "Mean peak speed (shoulder widths/s)", digits: 1 },
   { key: "combos_per_minute", label: "Combinations per minute", digits: 1 },
 ];
 
