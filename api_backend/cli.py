@@ -9,8 +9,9 @@ import sys
 import tempfile
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, cast
 
+import click
 import httpx
 import typer
 
@@ -24,6 +25,7 @@ from api_backend.cli_output import (
     require_file,
     summary_lines,
 )
+from shadow_trainer.pose_precision import DEFAULT_PRECISION, PRECISIONS, Precision
 from shadow_trainer.pose_rate import POSE_FPS
 
 
@@ -312,6 +314,10 @@ def analyze(
         float,
         typer.Option(min=0, help="pose runs this often a second; frames between are interpolated (0: all)"),
     ] = POSE_FPS,
+    precision: Annotated[
+        str,
+        typer.Option(click_type=click.Choice(PRECISIONS), help="CPU arithmetic: int8 (quantised) or fp32"),
+    ] = DEFAULT_PRECISION,
 ) -> None:
     """Analyse one video into OUT: annotated.mp4, keypoints.json, punches.json, summary.json.
 
@@ -331,7 +337,7 @@ def analyze(
         with AnalysisProgress(frames, console) as progress:
             result = analyze_video(
                 video, out, model=model, device=device.value, model_dir=model_dir, progress=progress,
-                pose_max_fps=pose_fps,
+                pose_max_fps=pose_fps, pose_precision=cast(Precision, precision),
             )  # fmt: skip
     except AnalysisError as exc:
         fail_analysis(exc)

@@ -14,6 +14,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from shadow_trainer.pose_precision import DEFAULT_PRECISION, Precision
 from shadow_trainer.pose_rate import POSE_FPS
 from shadow_trainer.video import VideoLimits
 
@@ -51,6 +52,8 @@ class Settings(BaseSettings):
     # Pose estimation runs at most about this many times a second of video (slow motion is thinned
     # out); the frames between get interpolated keypoints. 0: on every frame.
     pose_max_fps: float = Field(default=POSE_FPS, ge=0)
+    # CPU workers' arithmetic: int8 (the quantised model, faster) or fp32 (the reference); GPU: float.
+    pose_precision: Precision = DEFAULT_PRECISION
     max_upload_mb: int = Field(default=2048, ge=1)
     # Resumable (tus) uploads: the largest PATCH body accepted (each is held in memory until written
     # to storage; nginx.conf allows 64m), and how long an unfinished upload is kept.

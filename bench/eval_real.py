@@ -35,9 +35,25 @@ from realbox import (
 )
 
 from shadow_trainer.pipeline import analyze_video
+from shadow_trainer.pose_precision import DEFAULT_PRECISION, PRECISIONS, Precision
 from shadow_trainer.punches import classify_keypoints, load_keypoints, summarize_punches
 
 COLUMNS = ("clip", "labels", "pred", "TP", "prec", "rec_A", "F1_A", "rec", "type", "jab/x", "hand", "stance")
+
+
+@dataclass(frozen=True)
+class PoseSetup:
+    """Which pose model, in which CPU arithmetic; each has its own cached keypoints."""
+
+    model: str = "yolo11n-pose"
+    precision: Precision = DEFAULT_PRECISION
+
+    @property
+    def cache_name(self) -> str:
+        return self.model if self.precision == "fp32" else f"{self.model}-{self.precision}"
+
+    def __str__(self) -> str:
+        return f"{self.model} ({self.precision})"
 
 
 @dataclass(frozen=True)
@@ -48,16 +64,18 @@ class ClipRun:
     seconds: float
 
 
-def run_clip(video: Path, model: str, cache: Path | None) -> ClipRun:
+def run_clip(video: Path, pose: PoseSetup, cache: Path | None) -> ClipRun:
     """One video through the pipeline (or its cached keypoints.json through the punch stage)."""
-    cached = cache / model / f"{video.name}.keypoints.json" if cache else None
+    cached = cache / pose.cache_name / f"{video.name}.keypoints.json" if cache else None
     if cached is not None and cached.is_file():
         doc = load_keypoints(cached)
         punches = classify_keypoints(doc)
         found = summarize_punches(punches, duration_s=0.0)["boxer_found"]
         return ClipRun(punches, doc, found, doc["frame_count"] / doc["fps"])
     with tempfile.TemporaryDirectory(prefix="eval-real-") as tmp:
-        result = analyze_video(video, Path(tmp) / "out", model=model, device="cpu")
+        result = analyze_video(
+            video, Path(tmp) / "out", model=pose.model, device="cpu", pose_precision=pose.precision
+        )
         out = result.outputs
         punches = json.loads(out["punches.json"].read_text(encoding="utf-8"))
         doc = load_keypoints(out["keypoints.json"])
@@ -67,11 +85,11 @@ def run_clip(video: Path, model: str, cache: Path | None) -> ClipRun:
         return ClipRun(punches, doc, bool(result.summary["boxer_found"]), result.video.duration)
 
 
-def cached_keypoints(video: Path, model: str, cache: Path) -> dict[str, Any]:
+def cached_keypoints(video: Path, pose: PoseSetup, cache: Path) -> dict[str, Any]:
     """The clip's keypoints.json from the cache, running the pipeline once if it is not there."""
-    path = cache / model / f"{video.name}.keypoints.json"
+    path = cache / pose.cache_name / f"{video.name}.keypoints.json"
     if not path.is_file():
-        run_clip(video, model, cache)
+        run_clip(video, pose, cache)
     return load_keypoints(path)
 
 
@@ -99,13 +117,13 @@ def _print_row(cells: list[str]) -> None:
     print(f"{cells[0]:<44.44}" + "".join(f"{c:>8}" for c in cells[1:]))
 
 
-def evaluate_clips(clips: list[LabelledClip], model: str, cache: Path | None) -> Score:
+def evaluate_clips(clips: list[LabelledClip], pose: PoseSetup, cache: Path | None) -> Score:
     groups: dict[str, Score] = defaultdict(Score)
     total = Score()
     _print_row(list(COLUMNS))
     short = ShortClips()
     for clip in clips:
-        run = run_clip(clip.video, model, cache)
+        run = run_clip(clip.video, pose, cache)
         score = score_clip(clip, run.punches)
         short.add(clip, run.keypoints)
         truth = next((f["stance"] for f in clip.labels["fighters"] if f["id"] == "A"), "?")
@@ -169,12 +187,12 @@ def _cut(doc: dict[str, Any], first: int, count: int) -> dict[str, Any]:
     return {**doc, "frame_count": len(frames), "frames": frames}
 
 
-def evaluate_negatives(videos: list[Path], model: str, cache: Path | None) -> None:
+def evaluate_negatives(videos: list[Path], pose: PoseSetup, cache: Path | None) -> None:
     print()
     print(f"{'non-boxing footage':<44}{'minutes':>8}{'punches':>8}{'per min':>8}{'stance':>10}{'boxer':>8}")
     punches_total, minutes_total = 0, 0.0
     for video in videos:
-        run = run_clip(video, model, cache)
+        run = run_clip(video, pose, cache)
         n, minutes = len(run.punches["punches"]), run.seconds / 60
         punches_total, minutes_total = punches_total + n, minutes_total + minutes
         print(
@@ -195,6 +213,7 @@ def main() -> int:
     )
     parser.add_argument("--clips", nargs="*", help="only clips whose file name contains one of these")
     parser.add_argument("--model", default="yolo11n-pose")
+    parser.add_argument("--precision", choices=PRECISIONS, default=DEFAULT_PRECISION, help="CPU arithmetic")
     parser.add_argument("--pose-cache", type=Path, help="keep and reuse each clip's keypoints.json here")
     parser.add_argument("--no-negatives", action="store_true", help="skip the non-boxing footage")
     args = parser.parse_args()
@@ -204,10 +223,11 @@ def main() -> int:
         print(f"no labelled clips under {root}: nothing to evaluate")
         return 0
     start = time.perf_counter()
-    print(f"{len(clips)} real clips from {root}, model {args.model}, match ±0.25 s")
-    evaluate_clips(clips, args.model, args.pose_cache)
+    pose = PoseSetup(args.model, args.precision)
+    print(f"{len(clips)} real clips from {root}, model {pose}, match ±0.25 s")
+    evaluate_clips(clips, pose, args.pose_cache)
     if not args.no_negatives:
-        evaluate_negatives(non_boxing_videos(), args.model, args.pose_cache)
+        evaluate_negatives(non_boxing_videos(), pose, args.pose_cache)
     print(f"\n{time.perf_counter() - start:.0f} s")
     return 0
 

@@ -27,9 +27,10 @@ from typing import Any
 
 import numpy as np
 import torch
-from eval_real import cached_keypoints
+from eval_real import PoseSetup, cached_keypoints
 from realbox import LabelledClip, Score, labelled_clips, match_frames, non_boxing_videos, score_clip
 
+from shadow_trainer.pose_precision import DEFAULT_PRECISION, PRECISIONS
 from shadow_trainer.punches.candidate_features import FEATURE_NAMES, candidate_features
 from shadow_trainer.punches.candidate_model import KINDS, WEIGHTS_PATH, CandidateModel
 from shadow_trainer.punches.detection import Candidate, find_candidates
@@ -113,8 +114,8 @@ def sim_examples(seed: int) -> Examples:
     return ex
 
 
-def real_examples(clip: LabelledClip, cache: Path, model: str) -> Examples:
-    series = from_keypoints(cached_keypoints(clip.video, model, cache))
+def real_examples(clip: LabelledClip, cache: Path, pose: PoseSetup) -> Examples:
+    series = from_keypoints(cached_keypoints(clip.video, pose, cache))
     ex = examples(clip.name, _group(clip), series, REAL_WEIGHT, clip.labels)
     ex.real = clip
     _label(ex, clip.punches, [p["frame"] for p in clip.punches], REAL_TOLERANCE_S * clip.fps, clip.fps)
@@ -124,8 +125,8 @@ def real_examples(clip: LabelledClip, cache: Path, model: str) -> Examples:
     return ex
 
 
-def negative_examples(video: Path, cache: Path, model: str) -> Examples:
-    series = from_keypoints(cached_keypoints(video, model, cache))
+def negative_examples(video: Path, cache: Path, pose: PoseSetup) -> Examples:
+    series = from_keypoints(cached_keypoints(video, pose, cache))
     return examples(video.name, "negatives", series, NEGATIVE_WEIGHT, {"punches": []})
 
 
@@ -240,6 +241,7 @@ def main() -> None:
     )
     parser.add_argument("--pose-cache", type=Path, required=True)
     parser.add_argument("--model", default="yolo11n-pose")
+    parser.add_argument("--precision", choices=PRECISIONS, default=DEFAULT_PRECISION, help="CPU arithmetic")
     parser.add_argument("--sim-clips", type=int, default=300, help="per training seed")
     parser.add_argument("--epochs", type=int, default=1500)
     parser.add_argument("--hidden", type=int, default=24)
@@ -249,8 +251,9 @@ def main() -> None:
     start = time.perf_counter()
     sim = [sim_examples(clip_seed(s, i)) for s in TRAIN_SEEDS for i in range(args.sim_clips)]
     sim_val = [sim_examples(clip_seed(VALIDATION_SEED, i)) for i in range(100)]
-    real = [real_examples(c, args.pose_cache, args.model) for c in labelled_clips()]
-    negatives = [negative_examples(v, args.pose_cache, args.model) for v in non_boxing_videos()]
+    pose = PoseSetup(args.model, args.precision)
+    real = [real_examples(c, args.pose_cache, pose) for c in labelled_clips()]
+    negatives = [negative_examples(v, args.pose_cache, pose) for v in non_boxing_videos()]
     print(
         f"data ready in {time.perf_counter() - start:.0f} s: {sum(len(c.y) for c in sim)} simulated, "
         f"{sum(len(c.y) for c in real)} real, {sum(len(c.y) for c in negatives)} negative candidates"

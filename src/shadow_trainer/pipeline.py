@@ -30,6 +30,7 @@ from shadow_trainer.outputs import publish, staging_dir
 from shadow_trainer.pose import PoseEstimator, load_pose_estimator
 from shadow_trainer.pose_log import PoseLog
 from shadow_trainer.pose_pass import PosePassResult, run_pose_pass
+from shadow_trainer.pose_precision import DEFAULT_PRECISION, Precision
 from shadow_trainer.pose_rate import POSE_FPS, pose_stride
 from shadow_trainer.progress import Progress
 from shadow_trainer.punches import classify_tracks, summarize_punches
@@ -145,11 +146,12 @@ def analyze_video(
     should_cancel: Callable[[], bool] | None = None,
     limits: VideoLimits = NO_LIMITS,
     pose_max_fps: float | None = POSE_FPS,
+    pose_precision: Precision = DEFAULT_PRECISION,
 ) -> AnalysisResult:
     """Analyse ``video`` and write annotated.mp4, keypoints.json, punches.json, summary.json to ``out_dir``.
 
     Pose runs about ``pose_max_fps`` times a second of video (None or 0: on every frame); the frames
-    between get interpolated keypoints.
+    between get interpolated keypoints. ``pose_precision`` int8: the quantised model on CPU.
 
     Raises ``InvalidVideoError`` (``VideoLimitError`` past ``limits``, checked while decoding),
     ``ModelNotFoundError``, ``AnalysisCancelled`` or ``AnalysisError`` (codes ``gpu_unavailable``,
@@ -162,7 +164,9 @@ def analyze_video(
     try:
         with clock("loading_model"):
             info = probe_video(video, limits)
-            estimator = load_pose_estimator(model, device=device, model_dir=model_dir)
+            estimator = load_pose_estimator(
+                model, device=device, model_dir=model_dir, precision=pose_precision
+            )
             estimator.warm_up(estimator.letterbox(info.width, info.height))
         reporter.check_cancel()
         with staging_dir(out_dir) as work:

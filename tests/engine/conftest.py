@@ -108,6 +108,11 @@ def onnx_estimator() -> PoseEstimator:
 
 
 @pytest.fixture(scope="session")
+def int8_estimator() -> PoseEstimator:
+    return load_pose_estimator("yolo11n-pose", device="cpu", precision="int8")
+
+
+@pytest.fixture(scope="session")
 def torch_estimator() -> PoseEstimator:
     return load_pose_estimator("yolo11n-pose", device="cpu", runtime="torch")
 

@@ -93,6 +93,78 @@ def test_keypoints_lie_on_the_people(image_paths: dict[str, Path], onnx_estimato
         assert (confident[:, 0] >= box[0] - 20).all() and (confident[:, 0] <= box[2] + 20).all()
 
 
+# COCO's per-keypoint OKS constants (nose … ankles).
+OKS_SIGMAS = np.array([0.26, 0.25, 0.25, 0.35, 0.35, 0.79, 0.79, 0.72, 0.72, 0.62, 0.62, 1.07, 1.07,
+                       0.87, 0.87, 0.89, 0.89]) / 10  # fmt: skip
+
+
+def _keypoint_similarity(
+    reference: PoseDetections, candidate: PoseDetections, min_score: float = 0.0
+) -> list[float]:
+    """For each person of `reference` scored ≥ `min_score`: the OKS of the best-matching person of
+    `candidate` (0: none)."""
+    found = []
+    for box, keypoints, score in zip(reference.boxes, reference.keypoints, reference.scores, strict=True):
+        if score < min_score:
+            continue
+        area = max(float((box[2] - box[0]) * (box[3] - box[1])), 1.0)
+        visible = keypoints[:, 2] > 0.5
+        best = 0.0
+        for other in candidate.keypoints:
+            d2 = ((keypoints[:, :2] - other[:, :2]) ** 2).sum(axis=1)
+            best = max(best, float(np.exp(-d2 / (2 * area * (2 * OKS_SIGMAS) ** 2))[visible].mean()))
+        found.append(best)
+    return found
+
+
+def test_int8_model_finds_the_same_people_as_fp32(
+    vtest_path: Path,
+    image_paths: dict[str, Path],
+    onnx_estimator: PoseEstimator,
+    int8_estimator: PoseEstimator,
+) -> None:
+    """On footage it was not calibrated on (a photo, a street video): the people FP32 is sure of
+    (score ≥ 0.5) are found with nearly the same keypoints. Scores come out a little lower, so a
+    borderline person (0.42 in FP32, a small pedestrian far off) may fall under the threshold."""
+    assert (onnx_estimator.runtime.name, int8_estimator.runtime.name) == ("onnx", "onnx-int8")
+    from shadow_trainer.pose.preprocess import letterbox_image
+
+    box = onnx_estimator.letterbox(768, 576)
+    frames = [letterbox_image(bgr, box) for bgr in vtest_frames(vtest_path, 4, start=550)]
+    pairs = list(
+        zip(
+            onnx_estimator.estimate_batch(frames, box),
+            int8_estimator.estimate_batch(frames, box),
+            strict=True,
+        )
+    )
+    messi = read_image(image_paths["messi"])
+    pairs.append((onnx_estimator.estimate_image(messi), int8_estimator.estimate_image(messi)))
+    similarity = []
+    for reference, quantised in pairs:
+        similarity += _keypoint_similarity(reference, quantised, min_score=0.5)
+        assert np.abs(np.sort(reference.scores)[-2:] - np.sort(quantised.scores)[-2:]).max() < 0.15
+    assert len(similarity) >= 9
+    assert min(similarity) >= 0.95, similarity
+
+
+def test_int8_model_is_made_once_and_cached(
+    onnx_estimator: PoseEstimator, int8_estimator: PoseEstimator
+) -> None:
+    from shadow_trainer.pose.models import model_folder
+    from shadow_trainer.pose.quantize import quantized_onnx
+
+    fp32 = onnx_export.exported_onnx(
+        resolve_model("yolo11n-pose"), imgsz=640,
+        cache_dir=onnx_export.default_cache_dir(resolve_model("yolo11n-pose"), model_folder(None)),
+    )  # fmt: skip
+    int8 = quantized_onnx(fp32, imgsz=640)
+    before = int8.stat().st_mtime_ns
+    assert quantized_onnx(fp32, imgsz=640) == int8 and int8.stat().st_mtime_ns == before
+    assert int8.stat().st_size < fp32.stat().st_size / 2  # 8-bit weights
+    assert not list(fp32.parent.glob(".quantise-*"))  # no half-made leftovers
+
+
 def test_available_models_and_resolution(tmp_path: Path, weights: Path) -> None:
     assert "yolo11n-pose" in available_models()
     assert resolve_model("yolo11n-pose") == weights

@@ -18,7 +18,9 @@ from shadow_trainer.pose.models import model_folder, resolve_model
 from shadow_trainer.pose.onnx_export import default_cache_dir, exported_onnx
 from shadow_trainer.pose.postprocess import to_detections
 from shadow_trainer.pose.preprocess import Letterbox, letterbox_image
+from shadow_trainer.pose.quantize import quantized_onnx
 from shadow_trainer.pose.runtimes import OnnxRuntimePose, PoseRuntime, TorchPose
+from shadow_trainer.pose_precision import Precision
 
 log = logging.getLogger(__name__)
 
@@ -116,8 +118,10 @@ def load_pose_estimator(
     model_dir: Path | None = None,
     cache_dir: Path | None = None,
     imgsz: int = IMGSZ,
+    precision: Precision = "fp32",
 ) -> PoseEstimator:
-    """Resolve ``model`` and load it on the runtime ``device`` calls for (or the forced ``runtime``)."""
+    """Resolve ``model`` and load it on the runtime ``device`` calls for (or the forced ``runtime``);
+    ``precision`` applies to ONNX Runtime (CPU), torch on a GPU stays in float."""
     weights = resolve_model(model, model_dir)
     chosen, torch_device = choose_runtime(device)
     if runtime == "torch" and chosen == "onnx":
@@ -127,5 +131,8 @@ def load_pose_estimator(
         return PoseEstimator(model, TorchPose(weights, torch_device), imgsz)
     cache = cache_dir or default_cache_dir(weights, model_folder(model_dir))
     onnx_path = exported_onnx(weights, imgsz=imgsz, cache_dir=cache)
+    if precision == "int8":
+        onnx_path = quantized_onnx(onnx_path, imgsz=imgsz)
     log.info("pose model %s on ONNX Runtime (%s)", model, onnx_path)
-    return PoseEstimator(model, OnnxRuntimePose(onnx_path), imgsz)
+    name = "onnx" if precision == "fp32" else f"onnx-{precision}"
+    return PoseEstimator(model, OnnxRuntimePose(onnx_path, name=name), imgsz)

@@ -45,7 +45,7 @@ def weights_digest(weights: Path) -> str:
 
 
 @contextmanager
-def _exclusive_lock(lock_path: Path) -> Iterator[None]:
+def exclusive_lock(lock_path: Path) -> Iterator[None]:
     with lock_path.open("a") as fh:
         fcntl.flock(fh, fcntl.LOCK_EX)
         try:
@@ -74,7 +74,7 @@ def exported_onnx(weights: Path, *, imgsz: int, cache_dir: Path) -> Path:
     target = cache_dir / f"{weights.stem}-{weights_digest(weights)}-{imgsz}.onnx"
     if target.is_file():
         return target
-    with _exclusive_lock(cache_dir / f"{target.name}.lock"):
+    with exclusive_lock(cache_dir / f"{target.name}.lock"):
         if target.is_file():  # another process finished it while we waited
             return target
         log.info("exporting %s to ONNX (once; cached at %s)", weights.name, target)

@@ -18,7 +18,7 @@ from shadow_trainer.ultralytics_env import configure_ultralytics_offline
 
 
 class PoseRuntime(Protocol):
-    name: str  # "onnx" | "torch"
+    name: str  # "onnx" | "onnx-int8" | "torch"
     device: str  # "cpu" | "cuda"
     batch_size: int
     streams: int  # how many ``infer`` calls may run at once (thread-safe runtimes)
@@ -26,18 +26,18 @@ class PoseRuntime(Protocol):
     def infer(self, batch: np.ndarray) -> list[np.ndarray]: ...
 
 
-def _to_nchw_float(batch: np.ndarray) -> np.ndarray:
+def to_nchw_float(batch: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(batch.transpose(0, 3, 1, 2), dtype=np.float32) * np.float32(1 / 255)
 
 
 class OnnxRuntimePose:
-    name = "onnx"
     device = "cpu"
     batch_size = 1  # on CPU a bigger batch buys nothing and delays the first results
 
-    def __init__(self, onnx_path: Path, cores: int | None = None) -> None:
+    def __init__(self, onnx_path: Path, cores: int | None = None, name: str = "onnx") -> None:
         import onnxruntime as ort
 
+        self.name = name  # onnx, onnx-int8: what summary.json reports as the runtime
         cores = cores or len(os.sched_getaffinity(0))
         # Frames in parallel rather than one frame's operators in parallel: a single-threaded
         # run has no per-operator barrier that a preempted thread stalls, and measured here
@@ -54,7 +54,7 @@ class OnnxRuntimePose:
         self._input = self._session.get_inputs()[0].name
 
     def infer(self, batch: np.ndarray) -> list[np.ndarray]:
-        (raw,) = self._session.run(None, {self._input: _to_nchw_float(batch)})
+        (raw,) = self._session.run(None, {self._input: to_nchw_float(batch)})
         return candidates(raw)
 
 
