@@ -11,7 +11,6 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, cast
 
-import click
 import httpx
 import typer
 
@@ -294,6 +293,15 @@ class Device(StrEnum):
     gpu = "gpu"
 
 
+class PosePrecision(StrEnum):
+    fp32 = "fp32"
+    int8 = "int8"
+
+
+assert tuple(PosePrecision) == PRECISIONS, "the CLI offers the engine's precisions"
+DEFAULT_POSE_PRECISION = PosePrecision(DEFAULT_PRECISION)
+
+
 def _writable_out(out: Path) -> None:
     """Checked before any work: a wrong --out is found in a second, not after the analysis."""
     if out.exists() and not out.is_dir():
@@ -315,9 +323,8 @@ def analyze(
         typer.Option(min=0, help="pose runs this often a second; frames between are interpolated (0: all)"),
     ] = POSE_FPS,
     precision: Annotated[
-        str,
-        typer.Option(click_type=click.Choice(PRECISIONS), help="CPU arithmetic: int8 (quantised) or fp32"),
-    ] = DEFAULT_PRECISION,
+        PosePrecision, typer.Option(help="CPU arithmetic: fp32 (the reference) or int8 (quantised)")
+    ] = DEFAULT_POSE_PRECISION,
 ) -> None:
     """Analyse one video into OUT: annotated.mp4, keypoints.json, punches.json, summary.json.
 
@@ -337,7 +344,7 @@ def analyze(
         with AnalysisProgress(frames, console) as progress:
             result = analyze_video(
                 video, out, model=model, device=device.value, model_dir=model_dir, progress=progress,
-                pose_max_fps=pose_fps, pose_precision=cast(Precision, precision),
+                pose_max_fps=pose_fps, pose_precision=cast(Precision, precision.value),
             )  # fmt: skip
     except AnalysisError as exc:
         fail_analysis(exc)

@@ -52,7 +52,8 @@ class Settings(BaseSettings):
     # Pose estimation runs at most about this many times a second of video (slow motion is thinned
     # out); the frames between get interpolated keypoints. 0: on every frame.
     pose_max_fps: float = Field(default=POSE_FPS, ge=0)
-    # CPU workers' arithmetic: int8 (the quantised model, faster) or fp32 (the reference); GPU: float.
+    # CPU workers' arithmetic: fp32 (the reference) or int8 (the quantised model: faster pose, a few
+    # punches fewer on real footage; see shadow_trainer/pose_precision.py); GPU: float.
     pose_precision: Precision = DEFAULT_PRECISION
     max_upload_mb: int = Field(default=2048, ge=1)
     # Resumable (tus) uploads: the largest PATCH body accepted (each is held in memory until written

@@ -47,6 +47,15 @@ def test_analyze_writes_the_four_outputs(real_clip: Path, tmp_path: Path) -> Non
     # A short summary for the person at the terminal (people walking: nobody boxes).
     assert "no boxer found: no punches counted" in result.stdout
     assert "━" not in result.stderr, "no progress bar drawn when stderr is not a terminal"
+    assert json.loads((out / "summary.json").read_text())["runtime"] == "onnx"  # fp32, the reference
+
+
+def test_analyze_runs_the_quantised_model_when_asked(real_clip: Path, tmp_path: Path) -> None:
+    result = cli("analyze", str(real_clip), "--out", str(tmp_path), "--device", "cpu", "--precision", "int8")
+    assert result.returncode == 0, result.stderr
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert summary["runtime"] == "onnx-int8"
+    assert summary["people_tracked"] >= 2  # vtest.avi's pedestrians are still found
 
 
 @pytest.mark.parametrize(
@@ -56,8 +65,9 @@ def test_analyze_writes_the_four_outputs(real_clip: Path, tmp_path: Path) -> Non
         (["analyze", "VIDEO", "--out", "VIDEO"], 2, "is a file, not a folder"),
         (["analyze", "VIDEO", "--out", "OUT", "--model", "no-such-model"], 3, "model_not_found"),
         (["analyze", "VIDEO", "--out", "OUT", "--device", "tpu"], 2, "'tpu' is not one of"),
+        (["analyze", "VIDEO", "--out", "OUT", "--precision", "int4"], 2, "'int4' is not one of"),
     ],
-    ids=["missing-video", "out-is-a-file", "unknown-model", "bad-device"],
+    ids=["missing-video", "out-is-a-file", "unknown-model", "bad-device", "bad-precision"],
 )
 def test_analyze_exit_codes_tell_mistakes_apart(
     real_clip: Path, tmp_path: Path, args: list[str], code: int, says: str
