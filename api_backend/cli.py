@@ -9,7 +9,7 @@ import sys
 import tempfile
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, cast
+from typing import Annotated
 
 import httpx
 import typer
@@ -24,7 +24,7 @@ from api_backend.cli_output import (
     require_file,
     summary_lines,
 )
-from shadow_trainer.pose_precision import DEFAULT_PRECISION, PRECISIONS, Precision
+from shadow_trainer.pose_precision import DEFAULT_PRECISION, PRECISIONS
 from shadow_trainer.pose_rate import POSE_FPS
 
 
@@ -344,7 +344,7 @@ def analyze(
         with AnalysisProgress(frames, console) as progress:
             result = analyze_video(
                 video, out, model=model, device=device.value, model_dir=model_dir, progress=progress,
-                pose_max_fps=pose_fps, pose_precision=cast(Precision, precision.value),
+                pose_max_fps=pose_fps, pose_precision=precision.value,
             )  # fmt: skip
     except AnalysisError as exc:
         fail_analysis(exc)
