@@ -24,7 +24,7 @@ from api_backend.cli_output import (
     require_file,
     summary_lines,
 )
-from shadow_trainer.pose_precision import DEFAULT_PRECISION, PRECISIONS
+from shadow_trainer.pose_options import DEFAULT_MODEL, DEFAULT_PRECISION, PRECISIONS
 from shadow_trainer.pose_rate import POSE_FPS
 
 
@@ -315,7 +315,7 @@ def _writable_out(out: Path) -> None:
 def analyze(
     video: Annotated[Path, typer.Argument(help="the video file")],
     out: Annotated[Path, typer.Option("--out", help="folder for the four outputs")],
-    model: Annotated[str, typer.Option(help="pose model name")] = "yolo11n-pose",
+    model: Annotated[str, typer.Option(help="pose model name")] = DEFAULT_MODEL,
     device: Annotated[Device, typer.Option(help="where pose estimation runs")] = Device.auto,
     model_dir: Annotated[Path | None, typer.Option(help="folder of pose models")] = None,
     pose_fps: Annotated[

@@ -23,7 +23,7 @@ from bench_pose_rate import agreement
 from realbox import LabelledClip, Score, labelled_clips, score_clip
 
 from shadow_trainer.pipeline import analyze_video
-from shadow_trainer.pose_precision import Precision
+from shadow_trainer.pose_options import Precision
 
 PRECISIONS: tuple[Precision, Precision] = ("fp32", "int8")
 

@@ -33,7 +33,7 @@ import torch
 from eval_real import PoseSetup, cached_keypoints
 from realbox import LabelledClip, Score, labelled_clips, match_frames, non_boxing_videos, score_clip
 
-from shadow_trainer.pose_precision import DEFAULT_PRECISION, PRECISIONS
+from shadow_trainer.pose_options import DEFAULT_PRECISION, PRECISIONS
 from shadow_trainer.punches.candidate_features import FEATURE_NAMES, candidate_features
 from shadow_trainer.punches.candidate_model import KINDS, WEIGHTS_PATH, CandidateModel
 from shadow_trainer.punches.detection import Candidate, find_candidates

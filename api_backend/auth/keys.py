@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api_backend.auth.models import ApiKey
-from api_backend.jobs.models import utcnow
+from api_backend.db.base import utcnow
 
 KEY_PREFIX = "st_"
 PREFIX_LENGTH = len(KEY_PREFIX) + 8

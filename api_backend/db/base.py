@@ -16,6 +16,10 @@ NAMING_CONVENTION = {
 }
 
 
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 

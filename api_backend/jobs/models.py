@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import enum
 import uuid
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import JSON, BigInteger, Float, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from api_backend.db.base import Base, UTCDateTime
+from api_backend.db.base import Base, UTCDateTime, utcnow
+from shadow_trainer.outputs import OUTPUT_NAMES
 
 
 class JobStatus(enum.StrEnum):
@@ -26,14 +27,9 @@ class JobStatus(enum.StrEnum):
 
 
 TERMINAL_STATUSES = frozenset({JobStatus.succeeded, JobStatus.failed, JobStatus.cancelled})
-OUTPUT_NAMES = ("annotated.mp4", "keypoints.json", "punches.json", "summary.json")
 # A still of the annotated video for the job list; stored with the outputs, not one of them (the contract).
 THUMBNAIL_NAME = "thumbnail.jpg"
 STORED_NAMES = (*OUTPUT_NAMES, THUMBNAIL_NAME)
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 class Job(Base):

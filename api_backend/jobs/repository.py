@@ -9,7 +9,8 @@ from typing import Any
 from sqlalchemy import func, or_, select, text, update
 from sqlalchemy.orm import Session
 
-from api_backend.jobs.models import TERMINAL_STATUSES, Job, JobStatus, utcnow
+from api_backend.db.base import utcnow
+from api_backend.jobs.models import TERMINAL_STATUSES, Job, JobStatus
 
 ACTIVE_STATUSES = (JobStatus.queued.value, JobStatus.running.value)
 

@@ -19,10 +19,11 @@ from typing import Any
 import av
 
 from api_backend.celery_app import GPU_QUEUE
+from api_backend.db.base import utcnow
 from api_backend.db.engine import session_scope
 from api_backend.jobs import repository
 from api_backend.jobs.figures import session_figures, thumbnail_time
-from api_backend.jobs.models import THUMBNAIL_NAME, Job, JobStatus, utcnow
+from api_backend.jobs.models import THUMBNAIL_NAME, Job, JobStatus
 from api_backend.jobs.progress import JobProgress
 from api_backend.jobs.thumbnail import write_thumbnail
 from api_backend.jobs.upload import as_the_client_named_it

@@ -17,9 +17,10 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from api_backend.auth.signing import sign_output
+from api_backend.db.base import utcnow
 from api_backend.errors import ApiError
 from api_backend.jobs import repository
-from api_backend.jobs.models import OUTPUT_NAMES, THUMBNAIL_NAME, Job, JobStatus, utcnow
+from api_backend.jobs.models import OUTPUT_NAMES, THUMBNAIL_NAME, Job, JobStatus
 from api_backend.jobs.routing import choose_queue
 from api_backend.jobs.schemas import JobErrorOut, JobOptions, JobOut, SessionFigures, VideoOut
 from api_backend.jobs.upload import ReceivedUpload, as_the_client_named_it

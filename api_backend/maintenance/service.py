@@ -48,11 +48,12 @@ from botocore.exceptions import BotoCoreError, ClientError
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
+from api_backend.db.base import utcnow
 from api_backend.db.engine import session_scope
 from api_backend.errors import ApiError
 from api_backend.jobs import repository
 from api_backend.jobs.figures import session_figures
-from api_backend.jobs.models import TERMINAL_STATUSES, Job, JobStatus, utcnow
+from api_backend.jobs.models import TERMINAL_STATUSES, Job, JobStatus
 from api_backend.settings import Settings, get_settings
 from api_backend.storage import Storage, StorageError, get_storage
 from api_backend.storage.factory import build_storage

@@ -20,19 +20,11 @@ from api_backend.observability.worker_metrics import mark_process_dead
 from api_backend.settings import get_settings
 from api_backend.workers.http_server import WorkerState, start_server
 from api_backend.workers.registry import record_heartbeat, remove_worker
+from shadow_trainer.pose import cuda_available
 
 log = logging.getLogger(__name__)
 _stop = threading.Event()
 _state: dict[str, Any] = {}
-
-
-def cuda_available() -> bool:
-    try:
-        import torch
-
-        return bool(torch.cuda.is_available())
-    except Exception:  # torch missing or broken CUDA install: treat as no GPU
-        return False
 
 
 def _beat_once(hostname: str, queues: list[str], has_gpu: bool) -> None:

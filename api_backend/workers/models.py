@@ -7,8 +7,7 @@ from datetime import datetime
 from sqlalchemy import String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from api_backend.db.base import Base, UTCDateTime
-from api_backend.jobs.models import utcnow
+from api_backend.db.base import Base, UTCDateTime, utcnow
 
 
 class WorkerHeartbeat(Base):

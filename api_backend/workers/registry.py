@@ -7,7 +7,7 @@ from datetime import timedelta
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from api_backend.jobs.models import utcnow
+from api_backend.db.base import utcnow
 from api_backend.workers.models import WorkerHeartbeat
 
 

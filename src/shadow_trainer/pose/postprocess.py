@@ -11,6 +11,7 @@ import numpy as np
 from shadow_trainer.keypoint_names import NUM_KEYPOINTS
 from shadow_trainer.pose.detections import PoseDetections
 from shadow_trainer.pose.preprocess import Letterbox
+from shadow_trainer.tracking import iou_matrix
 
 CONF_THRESHOLD = 0.25  # Ultralytics' predict default
 IOU_THRESHOLD = 0.7  # Ultralytics' NMS default
@@ -23,17 +24,6 @@ def candidates(raw: np.ndarray, conf: float = CONF_THRESHOLD) -> list[np.ndarray
     return [image[:, image[4] > conf].T for image in raw]
 
 
-def _iou_one_to_many(box: np.ndarray, others: np.ndarray) -> np.ndarray:
-    x1 = np.maximum(box[0], others[:, 0])
-    y1 = np.maximum(box[1], others[:, 1])
-    x2 = np.minimum(box[2], others[:, 2])
-    y2 = np.minimum(box[3], others[:, 3])
-    inter = np.clip(x2 - x1, 0, None) * np.clip(y2 - y1, 0, None)
-    area = (box[2] - box[0]) * (box[3] - box[1])
-    areas = (others[:, 2] - others[:, 0]) * (others[:, 3] - others[:, 1])
-    return inter / np.maximum(area + areas - inter, 1e-9)
-
-
 def nms(
     boxes: np.ndarray, scores: np.ndarray, iou: float = IOU_THRESHOLD, limit: int = MAX_DETECTIONS
 ) -> np.ndarray:
@@ -44,7 +34,7 @@ def nms(
         best = int(order[0])
         keep.append(best)
         rest = order[1:]
-        order = rest[_iou_one_to_many(boxes[best], boxes[rest]) <= iou]
+        order = rest[iou_matrix(boxes[best][None], boxes[rest])[0] <= iou]
     return np.asarray(keep, dtype=np.int64)
 
 

