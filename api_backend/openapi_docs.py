@@ -74,6 +74,22 @@ def errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
     return out
 
 
+FIGURES_EXAMPLE: dict[str, Any] = {
+    "track_id": 1, "fighters": 2, "duration_s": 180.0, "punches": 142, "punches_per_minute": 47.3,
+    "mean_speed": 6.8, "combos": 31, "combos_per_minute": 10.33,
+}  # fmt: skip
+SESSIONS_EXAMPLE: dict[str, Any] = {
+    "sessions": [
+        {
+            "id": JOB_ID,
+            "created_at": "2026-12-01T09:30:00Z",
+            "name": "Sparring, round 1",
+            "figures": FIGURES_EXAMPLE,
+        }
+    ],
+    "truncated": False,
+}
+
 JOB_EXAMPLE: dict[str, Any] = {
     "id": JOB_ID,
     "status": "succeeded",
@@ -94,6 +110,8 @@ JOB_EXAMPLE: dict[str, Any] = {
     "filename": "sparring-round-1.mp4",
     "size": 48213504,
     "title": "Sparring, round 1",
+    "figures": FIGURES_EXAMPLE,
+    "thumbnail": f"https://boxing.example.com{JOB_URL}/outputs/thumbnail.jpg?expires=1764585070&signature=41ab…",
 }
 
 EVENT_STREAM_EXAMPLE = (

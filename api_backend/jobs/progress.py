@@ -1,6 +1,7 @@
-"""Progress and cancellation between a running analysis and the job row, throttled.
+"""Progress and cancellation between a running analysis and the job row.
 
-The engine reports often; the database hears at most every `interval_s` (and on every stage change).
+The engine's `Progress` already reports at most every 0.5 s (and on every stage change), so each
+report is written; cancellation is read from the row at most every `cancel_poll_s`.
 """
 
 from __future__ import annotations
@@ -13,20 +14,13 @@ from api_backend.jobs import repository
 
 
 class JobProgress:
-    def __init__(self, job_id: uuid.UUID, *, interval_s: float = 0.5, cancel_poll_s: float = 1.0) -> None:
+    def __init__(self, job_id: uuid.UUID, *, cancel_poll_s: float = 1.0) -> None:
         self.job_id = job_id
-        self.interval_s = interval_s
         self.cancel_poll_s = cancel_poll_s
-        self._last_write = 0.0
-        self._last_stage = ""
         self._last_cancel_check = 0.0
         self._cancelled = False
 
     def report(self, stage: str, fraction: float) -> None:
-        now = time.monotonic()
-        if stage == self._last_stage and now - self._last_write < self.interval_s:
-            return
-        self._last_write, self._last_stage = now, stage
         with session_scope() as session:
             repository.update_job(session, self.job_id, stage=stage, progress=min(max(fraction, 0.0), 1.0))
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Literal
 
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field
 
 from api_backend.jobs.models import JobStatus
-from api_backend.openapi_docs import JOB_EXAMPLE
+from api_backend.jobs.routing import Device
+from api_backend.openapi_docs import JOB_EXAMPLE, SESSIONS_EXAMPLE
 
 
 class JobOptions(BaseModel):
@@ -22,7 +22,7 @@ class JobOptions(BaseModel):
     )
 
     model: str = Field(default="", max_length=64, pattern=r"^[A-Za-z0-9._-]*$")
-    device: Literal["auto", "cpu", "gpu"] = "auto"
+    device: Device = "auto"
     callback_url: AnyHttpUrl | None = None
 
 
@@ -97,6 +97,8 @@ class ProgressPoint(BaseModel):
 
 class ProgressOut(BaseModel):
     """The owner's analysed sessions, oldest first, for plotting over dates."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [SESSIONS_EXAMPLE]})
 
     sessions: list[ProgressPoint]
     truncated: bool = Field(description="more sessions than `limit` in the range: the newest are shown")

@@ -15,13 +15,13 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
 
 from api_backend.deps import SettingsDep
+from api_backend.jobs.routing import DEVICES
 from shadow_trainer.pose import available_models
 
 WEB_DIR = Path(__file__).resolve().parent
 PAGES_DIR = WEB_DIR / "pages"
 STATIC_DIR = WEB_DIR / "static"
 ASSETS_PATH = "/assets"
-DEVICES = ["auto", "cpu", "gpu"]
 
 # Pages load only our own scripts and styles; media, stills and JSON may come from S3 (signed URLs).
 PAGE_HEADERS = {
@@ -72,7 +72,7 @@ def client_config(settings: SettingsDep) -> ClientConfig:
         resumable_chunk_bytes=settings.resumable_chunk_bytes,
         default_model=settings.default_model,
         models=models,
-        devices=DEVICES,
+        devices=list(DEVICES),
     )
 
 
