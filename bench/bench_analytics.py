@@ -17,9 +17,9 @@ import argparse
 import time
 from typing import Any
 
+from boxing_sim import clip_seed, simulate_clip
 from shadow_trainer.punches import classify_tracks, validate_keypoints
 from shadow_trainer.punches.analytics import analytics, combos, rounds
-from shadow_trainer.simulation import clip_seed, simulate_clip
 from shadow_trainer.track_series import from_keypoints
 
 START_TOLERANCE_S = 0.25

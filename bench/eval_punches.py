@@ -14,9 +14,9 @@ import time
 from collections import defaultdict
 from typing import Any
 
+from boxing_sim import Score, clip_seed, score_clip, simulate_clip
 from shadow_trainer.punches import classify_tracks, validate_keypoints
 from shadow_trainer.punches.candidate_model import load_candidate_model
-from shadow_trainer.simulation import Score, clip_seed, score_clip, simulate_clip
 from shadow_trainer.track_series import from_keypoints
 
 HELD_OUT_SEED = 90210

@@ -14,9 +14,9 @@ import json
 import numpy as np
 from scipy.optimize import minimize
 
+from boxing_sim import clip_seed, simulate_clip
 from shadow_trainer.punches.fighters import track_body
 from shadow_trainer.punches.stance import FEATURE_NAMES, WEIGHTS_PATH, stance_features
-from shadow_trainer.simulation import clip_seed, simulate_clip
 from shadow_trainer.track_series import from_keypoints
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from shadow_trainer.simulation import simulate_clip
+from boxing_sim import simulate_clip
 from tests.support.services import free_port, wait_until
 from tests.support.stack import PROJECT_ROOT
 

@@ -213,6 +213,7 @@ def test_the_image_holds_the_package_and_not_the_checkout(image: Image) -> None:
     site = next((image.app / ".venv" / "lib").glob("python3*/site-packages"))
     assert (site / "api_backend" / "migrations" / "env.py").is_file()
     assert (site / "shadow_trainer" / "punches" / "punch_candidates.json").is_file()
+    assert not (site / "boxing_sim").exists()  # the simulator serves tests and benchmarks, not the service
     assert not (image.app / "migrations").exists() and not (image.app / "alembic.ini").exists()
     # The console scripts import the installed package, not a checkout.
     where = subprocess.run(

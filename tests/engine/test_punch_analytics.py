@@ -9,13 +9,13 @@ from typing import Any
 import numpy as np
 import pytest
 
+from boxing_sim import simulate_clip
+from boxing_sim.clip import ClipConditions
 from shadow_trainer.keypoint_names import KEYPOINT_INDEX as K
 from shadow_trainer.punches import classify_keypoints, summarize_punches
 from shadow_trainer.punches.analytics import analytics, combos, rounds, timeline
 from shadow_trainer.punches.features import BodySeries
 from shadow_trainer.punches.fighters import other_hand_dropped
-from shadow_trainer.simulation import simulate_clip
-from shadow_trainer.simulation.clip import ClipConditions
 
 
 def punch(t: float, kind: str = "jab", track: int = 1, speed: float = 5.0) -> dict[str, Any]:

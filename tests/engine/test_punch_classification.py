@@ -14,10 +14,10 @@ from typing import Any
 import numpy as np
 import pytest
 
+from boxing_sim import ClipConditions, Score, clip_seed, match, score_clip, simulate_clip
+from boxing_sim.choreography import make_script
 from shadow_trainer.keypoint_names import KEYPOINT_NAMES
 from shadow_trainer.punches import classify_keypoints, summarize_punches
-from shadow_trainer.simulation import ClipConditions, Score, clip_seed, match, score_clip, simulate_clip
-from shadow_trainer.simulation.choreography import make_script
 
 TEST_SEED = 4242
 

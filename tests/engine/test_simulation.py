@@ -7,12 +7,12 @@ from pathlib import Path
 
 import numpy as np
 
+from boxing_sim import ClipConditions, simulate_clip, write_dataset
+from boxing_sim.body import Proportions
+from boxing_sim.choreography import make_script
+from boxing_sim.motion import Style, simulate_3d
 from shadow_trainer.keypoint_names import KEYPOINT_INDEX as K
 from shadow_trainer.punches import load_keypoints, validate_keypoints
-from shadow_trainer.simulation import ClipConditions, simulate_clip, write_dataset
-from shadow_trainer.simulation.body import Proportions
-from shadow_trainer.simulation.choreography import make_script
-from shadow_trainer.simulation.motion import Style, simulate_3d
 
 
 def test_same_seed_same_clip_and_different_seed_different_clip() -> None:

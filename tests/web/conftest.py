@@ -16,8 +16,8 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Error, Page, sync_playwright
 
+from boxing_sim import ClipConditions, simulate_clip
 from shadow_trainer.punches import classify_keypoints, summarize_punches
-from shadow_trainer.simulation import ClipConditions, simulate_clip
 from tests.support.stack import PROJECT_ROOT, ServiceStack
 
 CHROMIUM = "/usr/bin/chromium"

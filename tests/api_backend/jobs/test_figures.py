@@ -9,8 +9,8 @@ import numpy as np
 
 from api_backend.jobs.figures import mean_speed, session_figures, thumbnail_time
 from api_backend.jobs.thumbnail import write_thumbnail
+from boxing_sim import ClipConditions, simulate_clip
 from shadow_trainer.punches import classify_keypoints, summarize_punches
-from shadow_trainer.simulation import ClipConditions, simulate_clip
 from tests.engine.conftest import write_clip
 
 

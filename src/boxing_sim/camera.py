@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from shadow_trainer.simulation.body import UP
+from boxing_sim.body import UP
 
 FloatArray = NDArray[np.float64]
 RESOLUTIONS: tuple[tuple[int, int], ...] = ((1280, 720), (1920, 1080), (640, 480), (720, 1280), (960, 540))

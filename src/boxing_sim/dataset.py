@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from shadow_trainer.simulation.clip import simulate_clip
+from boxing_sim.clip import simulate_clip
 
 
 def write_dataset(folder: Path, clips: int, seed: int) -> list[Path]:

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from shadow_trainer.simulation.variety import Variety
+from boxing_sim.variety import Variety
 
 # Combination codes: 1 jab, 2 cross, 3 lead hook, 4 rear hook, 5 lead uppercut, 6 rear uppercut.
 CODES: dict[int, tuple[str, str]] = {

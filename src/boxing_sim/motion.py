@@ -7,8 +7,8 @@ from dataclasses import dataclass, replace
 import numpy as np
 from numpy.typing import NDArray
 
-from shadow_trainer.simulation.body import UP, Proportions, assemble, limb_end, two_bone
-from shadow_trainer.simulation.choreography import ArmAction, BodyAction, Script
+from boxing_sim.body import UP, Proportions, assemble, limb_end, two_bone
+from boxing_sim.choreography import ArmAction, BodyAction, Script
 
 FloatArray = NDArray[np.float64]
 

@@ -1,8 +1,8 @@
 """A simulated 3D boxer throwing labelled punches, seen by a virtual camera, for tests and evaluation."""
 
-from shadow_trainer.simulation.clip import ClipConditions, SimulatedClip, random_conditions, simulate_clip
-from shadow_trainer.simulation.dataset import clip_seed, write_dataset
-from shadow_trainer.simulation.scoring import Score, match, score_clip
+from boxing_sim.clip import ClipConditions, SimulatedClip, random_conditions, simulate_clip
+from boxing_sim.dataset import clip_seed, write_dataset
+from boxing_sim.scoring import Score, match, score_clip
 
 __all__ = [
     "ClipConditions",
