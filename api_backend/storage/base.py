@@ -9,7 +9,6 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from pathlib import Path
-from typing import BinaryIO
 
 
 class StorageError(Exception):
@@ -28,10 +27,6 @@ class Storage(ABC):
         """Store a local file under `key`. With `move`, the backend may take the file over (no copy)."""
 
     @abstractmethod
-    def put_stream(self, key: str, stream: BinaryIO, content_type: str | None = None) -> None:
-        """Store everything read from `stream` under `key`, without holding it all in memory."""
-
-    @abstractmethod
     def get_file(self, key: str, destination: Path) -> None:
         """Copy the object to a local file (streamed)."""
 
@@ -46,9 +41,6 @@ class Storage(ABC):
     @abstractmethod
     def local_path(self, key: str) -> Path | None:
         """The object's path when it already lives on this machine's disk, else None."""
-
-    @abstractmethod
-    def exists(self, key: str) -> bool: ...
 
     @abstractmethod
     def size(self, key: str) -> int: ...

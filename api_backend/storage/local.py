@@ -7,7 +7,6 @@ import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import BinaryIO
 
 from api_backend.storage.base import ObjectNotFound, Storage, StorageError
 
@@ -45,15 +44,6 @@ class LocalStorage(Storage):
         finally:
             tmp.unlink(missing_ok=True)
 
-    def put_stream(self, key: str, stream: BinaryIO, content_type: str | None = None) -> None:
-        target, tmp = self._atomic_target(key)
-        try:
-            with tmp.open("wb") as out:
-                shutil.copyfileobj(stream, out, COPY_CHUNK)
-            os.replace(tmp, target)
-        finally:
-            tmp.unlink(missing_ok=True)
-
     def get_file(self, key: str, destination: Path) -> None:
         source = self._existing(key)
         shutil.copyfile(source, destination)
@@ -72,9 +62,6 @@ class LocalStorage(Storage):
 
     def local_path(self, key: str) -> Path | None:
         return self._existing(key)
-
-    def exists(self, key: str) -> bool:
-        return self._path(key).is_file()
 
     def size(self, key: str) -> int:
         return self._existing(key).stat().st_size

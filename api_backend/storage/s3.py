@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
 import boto3
 from boto3.s3.transfer import TransferConfig
@@ -81,12 +81,6 @@ class S3Storage(Storage):
         if move:
             path.unlink(missing_ok=True)
 
-    def put_stream(self, key: str, stream: BinaryIO, content_type: str | None = None) -> None:
-        with _translated(key):
-            self.client.upload_fileobj(
-                stream, self.bucket, key, ExtraArgs=self._extra(content_type), Config=self.transfer
-            )
-
     def copy(self, source_key: str, key: str) -> None:
         with _translated(source_key):
             self.client.copy(
@@ -105,13 +99,6 @@ class S3Storage(Storage):
 
     def local_path(self, key: str) -> Path | None:
         return None
-
-    def exists(self, key: str) -> bool:
-        try:
-            self.size(key)
-        except ObjectNotFound:
-            return False
-        return True
 
     def size(self, key: str) -> int:
         with _translated(key):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -34,11 +33,25 @@ def storage(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Storage]
     yield make_s3(endpoint, create_bucket(endpoint))
 
 
+def stored(storage: Storage, key: str) -> bool:
+    try:
+        storage.size(key)
+    except ObjectNotFound:
+        return False
+    return True
+
+
+def put_bytes(storage: Storage, key: str, payload: bytes, tmp: Path) -> None:
+    source = tmp / "payload.bin"
+    source.write_bytes(payload)
+    storage.put_file(key, source, "application/octet-stream", move=True)
+
+
 def test_put_get_roundtrip_and_size(storage: Storage, tmp_path: Path) -> None:
     source = tmp_path / "in.bin"
     source.write_bytes(b"punch" * 1000)
     storage.put_file("jobs/a/input.mp4", source, "video/mp4")
-    assert storage.exists("jobs/a/input.mp4")
+    assert stored(storage, "jobs/a/input.mp4")
     assert storage.size("jobs/a/input.mp4") == 5000
     storage.get_file("jobs/a/input.mp4", tmp_path / "out.bin")
     assert (tmp_path / "out.bin").read_bytes() == source.read_bytes()
@@ -53,17 +66,17 @@ def test_put_file_move_takes_the_file(storage: Storage, tmp_path: Path) -> None:
     assert storage.size("k/moved") == 10
 
 
-def test_multipart_stream_upload(storage: Storage, tmp_path: Path) -> None:
+def test_multipart_upload(storage: Storage, tmp_path: Path) -> None:
     # 12 MB crosses the 5 MB multipart threshold: three parts on S3.
     payload = os.urandom(12 * 1024 * 1024)
-    storage.put_stream("big/object", io.BytesIO(payload), "application/octet-stream")
+    put_bytes(storage, "big/object", payload, tmp_path)
     storage.get_file("big/object", tmp_path / "big")
     assert (tmp_path / "big").read_bytes() == payload
 
 
-def test_iter_chunks_streams_the_object(storage: Storage) -> None:
+def test_iter_chunks_streams_the_object(storage: Storage, tmp_path: Path) -> None:
     payload = os.urandom(3 * 1024 * 1024 + 17)
-    storage.put_stream("stream/me", io.BytesIO(payload))
+    put_bytes(storage, "stream/me", payload, tmp_path)
     chunks = list(storage.iter_chunks("stream/me", chunk_size=1024 * 1024))
     assert len(chunks) >= 4
     assert b"".join(chunks) == payload
@@ -72,19 +85,19 @@ def test_iter_chunks_streams_the_object(storage: Storage) -> None:
 
 
 def test_missing_object(storage: Storage, tmp_path: Path) -> None:
-    assert not storage.exists("nope/nothing")
+    assert not stored(storage, "nope/nothing")
     with pytest.raises(ObjectNotFound):
         storage.size("nope/nothing")
     with pytest.raises(ObjectNotFound):
         storage.get_file("nope/nothing", tmp_path / "x")
 
 
-def test_delete_prefix_removes_only_that_prefix(storage: Storage) -> None:
+def test_delete_prefix_removes_only_that_prefix(storage: Storage, tmp_path: Path) -> None:
     for key in ("jobs/1/input.mp4", "jobs/1/outputs/summary.json", "jobs/10/input.mp4"):
-        storage.put_stream(key, io.BytesIO(b"data"))
+        put_bytes(storage, key, b"data", tmp_path)
     assert storage.delete_prefix("jobs/1/") == 2
-    assert not storage.exists("jobs/1/input.mp4")
-    assert storage.exists("jobs/10/input.mp4")
+    assert not stored(storage, "jobs/1/input.mp4")
+    assert stored(storage, "jobs/10/input.mp4")
     assert storage.delete_prefix("jobs/1/") == 0
 
 
@@ -95,20 +108,20 @@ def test_ping(storage: Storage) -> None:
 def test_local_storage_refuses_keys_outside_its_root(tmp_path: Path) -> None:
     storage = LocalStorage(tmp_path / "root")
     with pytest.raises(StorageError):
-        storage.put_stream("../escape", io.BytesIO(b"x"))
+        put_bytes(storage, "../escape", b"x", tmp_path)
     assert not (tmp_path / "escape").exists()
 
 
 def test_local_storage_serves_from_disk_and_has_no_url(tmp_path: Path) -> None:
     storage = LocalStorage(tmp_path / "root")
-    storage.put_stream("a/b.json", io.BytesIO(b"{}"))
+    put_bytes(storage, "a/b.json", b"{}", tmp_path)
     assert storage.local_path("a/b.json") == (tmp_path / "root" / "a" / "b.json").resolve()
     assert storage.download_url("a/b.json", filename="b.json", expires_s=60) is None
 
 
-def test_s3_presigned_url_downloads_and_is_signed(s3_endpoint: str) -> None:
+def test_s3_presigned_url_downloads_and_is_signed(s3_endpoint: str, tmp_path: Path) -> None:
     storage = make_s3(s3_endpoint, create_bucket(s3_endpoint))
-    storage.put_stream("jobs/x/outputs/summary.json", io.BytesIO(b'{"ok": true}'), "application/json")
+    put_bytes(storage, "jobs/x/outputs/summary.json", b'{"ok": true}', tmp_path)
     url = storage.download_url("jobs/x/outputs/summary.json", filename="summary.json", expires_s=120)
     assert url is not None
     response = httpx.get(url)

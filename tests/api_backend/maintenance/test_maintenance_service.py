@@ -149,13 +149,13 @@ def test_retention_deletes_files_and_keeps_history(settings: Settings, tmp_path:
         assert job.files_deleted_at is not None
         assert job.output_keys == {}
         assert job.status in ("succeeded", "failed")  # the history row and its outcome stay
-        assert not storage.exists(f"jobs/{job_id}/input.mp4")
+        assert not (settings.storage_dir / "jobs" / str(job_id) / "input.mp4").exists()
         assert not (settings.storage_dir / "jobs" / str(job_id)).exists()
     assert get(expired[-1]).error_code == "invalid_video"
     for job_id in (recent, running_old):
         assert get(job_id).files_deleted_at is None
-        assert storage.exists(f"jobs/{job_id}/input.mp4")
-        assert storage.exists(f"jobs/{job_id}/outputs/a.json")
+        assert storage.size(f"jobs/{job_id}/input.mp4") == 10
+        assert storage.size(f"jobs/{job_id}/outputs/a.json") == 10
     assert get(recent).output_keys == outputs[recent]
 
     again = service.delete_expired_files(settings, storage)  # idempotent: nothing left to do
