@@ -303,8 +303,9 @@ def public_base(settings: Settings, request_base: str | None = None) -> str:
     return base.rstrip("/") + "/"
 
 
-def output_links(job: Job, base_url: str, settings: Settings) -> dict[str, str]:
-    """Signed, expiring links: usable without the API key (a <video> element), until they expire."""
+def stored_links(job: Job, base_url: str, settings: Settings) -> dict[str, str]:
+    """Signed, expiring links to everything stored for a succeeded job (outputs and still): usable
+    without the API key (a <video>, an <img>), until they expire."""
     if job.status != JobStatus.succeeded.value:
         return {}
     expires_s = settings.download_url_expires_s
@@ -315,9 +316,16 @@ def output_links(job: Job, base_url: str, settings: Settings) -> dict[str, str]:
     return links
 
 
+def output_links(job: Job, base_url: str, settings: Settings) -> dict[str, str]:
+    """The links of the contract's outputs (`outputs` of a job and of its webhook)."""
+    return {
+        name: link for name, link in stored_links(job, base_url, settings).items() if name in OUTPUT_NAMES
+    }
+
+
 def to_out(job: Job, base_url: str) -> JobOut:
     error = JobErrorOut(code=job.error_code, message=job.error_message or "") if job.error_code else None
-    links = output_links(job, base_url, get_settings())
+    links = stored_links(job, base_url, get_settings())
     return JobOut(
         id=job.id,
         status=JobStatus(job.status),

@@ -31,6 +31,7 @@ def payload(job: Job, base_url: str, links: dict[str, str]) -> dict[str, Any]:
             "finished_at": job.finished_at.isoformat() if job.finished_at else None,
             "url": f"{base_url}api/v1/jobs/{job.id}",
             "outputs": links,
+            "figures": job.figures,  # the session at a glance (as GET /jobs/{id}); null unless succeeded
         },
     }
 

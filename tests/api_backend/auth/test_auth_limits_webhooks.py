@@ -212,6 +212,7 @@ def test_webhook_is_signed_and_retried(secure_stack: ServiceStack, real_clip: Pa
     outputs = body["data"]["outputs"]
     assert set(outputs) == {"annotated.mp4", "keypoints.json", "punches.json", "summary.json"}
     assert httpx.get(outputs["summary.json"], timeout=30).status_code == 200  # absolute, signed links
+    assert body["data"]["figures"] == wait_done(secure_stack, key, job_id)["figures"]  # people walking: 0
     with pytest.raises(WebhookVerificationError):  # another key's secret, or SECRET_KEY, does not verify
         Webhook(secure_stack.cli("keys", "webhook-secret").stdout.strip()).verify(
             second["body"], second["headers"]
