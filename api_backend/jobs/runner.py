@@ -22,6 +22,7 @@ from api_backend.celery_app import GPU_QUEUE
 from api_backend.db.base import utcnow
 from api_backend.db.engine import session_scope
 from api_backend.jobs import repository
+from api_backend.jobs.ending import end_job
 from api_backend.jobs.figures import session_figures, thumbnail_time
 from api_backend.jobs.models import THUMBNAIL_NAME, Job, JobStatus
 from api_backend.jobs.progress import JobProgress
@@ -80,7 +81,7 @@ def claim(job_id: uuid.UUID, task_id: str | None = None, worker: str | None = No
                         job.celery_task_id, task_id)  # fmt: skip
             return None
         if job.cancel_requested:
-            repository.finish_job(session, job_id, JobStatus.cancelled, stage="cancelled")
+            end_job(session, job_id, JobStatus.cancelled, stage="cancelled")
             return None
         job.status = JobStatus.running.value
         job.stage = "starting"
@@ -187,19 +188,11 @@ def _finish(
     from_statuses: tuple[str, ...] = repository.ACTIVE_STATUSES,
     **values: Any,
 ) -> str | None:
-    """End the job and queue its webhook if it asked for one. Returns the job's queue when this call
-    ended it, None when it had already ended (a duplicate delivery, a cancel that won)."""
+    """End the job (its webhook follows the commit). Returns the job's queue when this call ended it,
+    None when it had already ended (a duplicate delivery, a cancel that won)."""
     with session_scope() as session:
-        if not repository.finish_job(session, job_id, status, from_statuses=from_statuses, **values):
-            return None
-        job = session.get(Job, job_id)
-        assert job is not None
-        queue, callback_url = job.queue, job.callback_url
-    if callback_url:
-        from api_backend.webhooks.tasks import schedule_webhook
-
-        schedule_webhook(job_id)
-    return queue
+        job = end_job(session, job_id, status, from_statuses=from_statuses, **values)
+        return job.queue if job is not None else None
 
 
 def _end(job: ClaimedJob, started: float, status: JobStatus, **values: Any) -> None:

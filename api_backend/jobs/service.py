@@ -17,9 +17,9 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from api_backend.auth.signing import sign_output
-from api_backend.db.base import utcnow
 from api_backend.errors import ApiError
 from api_backend.jobs import repository
+from api_backend.jobs.ending import end_job
 from api_backend.jobs.models import OUTPUT_NAMES, THUMBNAIL_NAME, Job, JobStatus
 from api_backend.jobs.routing import choose_queue
 from api_backend.jobs.schemas import JobErrorOut, JobOptions, JobOut, SessionFigures, VideoOut
@@ -208,7 +208,7 @@ def enqueue(session: Session, job: Job) -> None:
         )
     except Exception as exc:
         log.exception("could not enqueue job %s", job.id)
-        repository.finish_job(
+        end_job(
             session, job.id, JobStatus.failed, stage="failed", error_code="enqueue_failed",
             error_message="the job queue is unreachable; please retry later",
         )  # fmt: skip
@@ -223,15 +223,11 @@ def cancel_job(session: Session, job: Job) -> Job:
     if job.job_status.is_terminal:
         raise ApiError(409, "job_finished", f"the job already ended ({job.status})")
     job.cancel_requested = True
-    ended_now = job.status == JobStatus.queued.value
-    if ended_now:
-        job.status, job.stage, job.finished_at = JobStatus.cancelled.value, "cancelled", utcnow()
+    if job.status == JobStatus.queued.value:
+        queued = (JobStatus.queued.value,)
+        end_job(session, job.id, JobStatus.cancelled, from_statuses=queued, stage="cancelled")
     session.commit()
     session.refresh(job)
-    if ended_now and job.callback_url:
-        from api_backend.webhooks.tasks import schedule_webhook
-
-        schedule_webhook(job.id)
     return job
 
 
