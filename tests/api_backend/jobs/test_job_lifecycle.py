@@ -325,11 +325,12 @@ def test_a_job_can_be_titled_rerun_and_deleted_with_its_files(stack: ServiceStac
 
 
 def test_a_boxing_session_keeps_its_figures_and_a_still_for_the_list_and_progress(
-    stack: ServiceStack, boxing_clip: Path, real_clip: Path
+    distributed_stack: ServiceStack, boxing_clip: Path, real_clip: Path
 ) -> None:
     """A real boxer: the job's figures are the summary's (read from the database, no storage read),
-    the still is a JPEG of the annotated video, and the session shows on the progress endpoint;
-    people walking are no boxing session."""
+    the still is a JPEG of the annotated video (from S3 here; the browser tests see it on the
+    embedded stack), and the session shows on the progress endpoint; people walking are no session."""
+    stack = distributed_stack
     with stack.client() as client:
         walking = stack.wait_for_job(client, submit(client, real_clip)["id"])
         assert walking["figures"]["fighters"] == 0 and walking["figures"]["punches"] == 0
