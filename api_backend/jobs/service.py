@@ -232,8 +232,8 @@ def cancel_job(session: Session, job: Job) -> Job:
 
 
 def delete_job(session: Session, storage: Storage, job: Job) -> None:
-    """The job's row and every file of it (input and outputs). A running job is cancelled first:
-    its worker would otherwise write outputs for a job that is gone."""
+    """The job's row and every file of it (input, outputs, still). A running job is refused (409
+    job_running): its worker would otherwise write outputs for a job that is gone."""
     if job.status == JobStatus.running.value:
         raise ApiError(409, "job_running", "the job is running: cancel it, then delete it once it ended")
     storage.delete_prefix(f"jobs/{job.id}/")
