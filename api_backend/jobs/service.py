@@ -312,11 +312,13 @@ def stored_links(job: Job, base_url: str, settings: Settings) -> dict[str, str]:
     return links
 
 
+def contract_outputs(links: dict[str, str]) -> dict[str, str]:
+    """Of stored links, the contract's outputs (`outputs` of a job and of its webhook)."""
+    return {name: link for name, link in links.items() if name in OUTPUT_NAMES}
+
+
 def output_links(job: Job, base_url: str, settings: Settings) -> dict[str, str]:
-    """The links of the contract's outputs (`outputs` of a job and of its webhook)."""
-    return {
-        name: link for name, link in stored_links(job, base_url, settings).items() if name in OUTPUT_NAMES
-    }
+    return contract_outputs(stored_links(job, base_url, settings))
 
 
 def to_out(job: Job, base_url: str) -> JobOut:
@@ -331,7 +333,7 @@ def to_out(job: Job, base_url: str) -> JobOut:
         started_at=job.started_at,
         finished_at=job.finished_at,
         error=error,
-        outputs={name: link for name, link in links.items() if name in OUTPUT_NAMES},
+        outputs=contract_outputs(links),
         video=VideoOut(**job.video) if job.video else None,
         model=job.model,
         device=job.device,
