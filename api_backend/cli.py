@@ -24,7 +24,7 @@ from api_backend.cli_output import (
     require_file,
     summary_lines,
 )
-from shadow_trainer.pose_options import DEFAULT_MODEL, DEFAULT_PRECISION, PRECISIONS
+from shadow_trainer.pose_options import DEFAULT_MODEL, DEFAULT_PRECISION, DEVICES, PRECISIONS
 from shadow_trainer.pose_rate import POSE_FPS
 
 
@@ -298,7 +298,7 @@ class PosePrecision(StrEnum):
     int8 = "int8"
 
 
-assert tuple(PosePrecision) == PRECISIONS, "the CLI offers the engine's precisions"
+assert tuple(Device) == DEVICES and tuple(PosePrecision) == PRECISIONS, "the CLI offers the engine's choices"
 DEFAULT_POSE_PRECISION = PosePrecision(DEFAULT_PRECISION)
 
 

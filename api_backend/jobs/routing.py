@@ -2,15 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Literal, get_args
-
 from sqlalchemy.orm import Session
 
 from api_backend.celery_app import CPU_QUEUE, GPU_QUEUE
 from api_backend.workers.registry import live_workers_per_queue
-
-Device = Literal["auto", "cpu", "gpu"]  # what a job may ask for
-DEVICES: tuple[Device, ...] = get_args(Device)
 
 
 def choose_queue(session: Session, device: str, heartbeat_max_age_s: float) -> str:

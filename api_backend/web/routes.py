@@ -15,8 +15,8 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
 
 from api_backend.deps import SettingsDep
-from api_backend.jobs.routing import DEVICES
 from shadow_trainer.pose import available_models
+from shadow_trainer.pose_options import DEVICES
 
 WEB_DIR = Path(__file__).resolve().parent
 PAGES_DIR = WEB_DIR / "pages"

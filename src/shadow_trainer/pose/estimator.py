@@ -24,7 +24,6 @@ from shadow_trainer.pose_options import DEFAULT_MODEL, Precision
 
 log = logging.getLogger(__name__)
 
-Device = Literal["auto", "cpu", "gpu"]
 Runtime = Literal["onnx", "torch"]
 IMGSZ = 640
 Tag = TypeVar("Tag")
