@@ -115,23 +115,33 @@ def pipeline_fps(clip: Path, device: str, work: Path) -> tuple[Run, float, dict[
 # VmHWM (the child's own peak resident set), not ru_maxrss: Linux carries the parent's RSS at
 # fork into the child's ru_maxrss, which would report the benchmark process, not the pipeline.
 _CHILD = """
-import json, sys
+import json, sys, time
 from pathlib import Path
 from shadow_trainer.pipeline import analyze_video
-r = analyze_video(Path(sys.argv[1]), Path(sys.argv[2]), device=sys.argv[3])
+start, cpu = time.perf_counter(), time.process_time()
+r = analyze_video(Path(sys.argv[1]), Path(sys.argv[2]), device=sys.argv[3], pose_precision=sys.argv[4])
+wall, cpu = time.perf_counter() - start, time.process_time() - cpu
 hwm = next(int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("VmHWM:"))
-print(json.dumps({"frames": r.summary["frames_analyzed"], "max_rss_kb": hwm}))
+print(json.dumps({"frames": r.summary["frames_analyzed"], "max_rss_kb": hwm, "wall": wall, "cpu": cpu,
+                  "duration": r.video.duration, "load_s": r.stage_seconds.get("loading_model", 0.0)}))
 """
 
 
-def peak_rss_mb(clip: Path, out: Path, device: str) -> tuple[float, int]:
+def fresh_process_analysis(clip: Path, out: Path, device: str, precision: str = "fp32") -> dict[str, float]:
+    """One analysis in a new process: its frames, wall and CPU seconds, model load, video duration
+    and peak memory (``max_rss_kb``)."""
     done = subprocess.run(
-        [sys.executable, "-c", _CHILD, str(clip), str(out), device],
+        [sys.executable, "-c", _CHILD, str(clip), str(out), device, precision],
         capture_output=True,
         text=True,
         check=True,
     )
-    result = json.loads(done.stdout.strip().splitlines()[-1])
+    result: dict[str, float] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
+def peak_rss_mb(clip: Path, out: Path, device: str) -> tuple[float, int]:
+    result = fresh_process_analysis(clip, out, device)
     return result["max_rss_kb"] / 1024, int(result["frames"])
 
 

@@ -12,29 +12,14 @@ Targets (issue 17): mean OKS ≥ 0.90, F1 within 0.02 of the reference.
 from __future__ import annotations
 
 import argparse
-import json
 import tempfile
-import time
 from pathlib import Path
-from typing import Any
 
 import numpy as np
-from bench_pose_rate import agreement
+from bench_pose_rate import agreement, run
 from realbox import LabelledClip, Score, labelled_clips, score_clip
 
-from shadow_trainer.pipeline import analyze_video
-from shadow_trainer.pose_options import Precision
-
-PRECISIONS: tuple[Precision, Precision] = ("fp32", "int8")
-
-
-def run(video: Path, precision: Precision, work: Path) -> tuple[float, dict[str, Any], list[dict[str, Any]]]:
-    start = time.perf_counter()
-    result = analyze_video(video, work, device="cpu", pose_precision=precision)
-    seconds = time.perf_counter() - start
-    punches = json.loads(result.outputs["punches.json"].read_text())
-    frames = json.loads(result.outputs["keypoints.json"].read_text())["frames"]
-    return seconds, punches, frames
+from shadow_trainer.pose_options import PRECISIONS
 
 
 def main() -> None:
@@ -51,9 +36,9 @@ def main() -> None:
     similarity = []
     with tempfile.TemporaryDirectory(prefix="pose-precision-") as tmp:
         for precision in PRECISIONS:  # the first analysis of a process loads (and quantises) the model
-            run(videos[0], precision, Path(tmp) / f"warm-up-{precision}")
+            run(videos[0], Path(tmp) / f"warm-up-{precision}", pose_precision=precision)
         for video in videos:
-            runs = {p: run(video, p, Path(tmp) / f"{video.name}-{p}") for p in PRECISIONS}
+            runs = {p: run(video, Path(tmp) / f"{video.name}-{p}", pose_precision=p) for p in PRECISIONS}
             ref_s, ref_punches, ref_frames = runs["fp32"]
             fast_s, fast_punches, fast_frames = runs["int8"]
             oks = agreement(ref_frames, fast_frames)[1]

@@ -55,9 +55,10 @@ def agreement(reference: list[dict[str, Any]], fast: list[dict[str, Any]]) -> tu
     return float(np.mean(interpolated)) if interpolated else float("nan"), float(np.mean(every))
 
 
-def run(video: Path, pose_fps: float, work: Path) -> tuple[float, dict[str, Any], list[dict[str, Any]]]:
+def run(video: Path, work: Path, **options: Any) -> tuple[float, dict[str, Any], list[dict[str, Any]]]:
+    """(seconds, punches.json, keypoints.json's frames) of one CPU analysis with `options`."""
     start = time.perf_counter()
-    result = analyze_video(video, work, device="cpu", pose_max_fps=pose_fps)
+    result = analyze_video(video, work, device="cpu", **options)
     seconds = time.perf_counter() - start
     punches = json.loads(result.outputs["punches.json"].read_text())
     frames = json.loads(result.outputs["keypoints.json"].read_text())["frames"]
@@ -76,9 +77,9 @@ def main() -> None:
     for video in videos:
         fps = probe_video(video).fps
         with tempfile.TemporaryDirectory(prefix="pose-rate-") as tmp:
-            run(video, 0, Path(tmp) / "warm-up")  # the first analysis of a process loads the model
-            ref_s, ref_punches, ref_frames = run(video, 0, Path(tmp) / "ref")
-            fast_s, fast_punches, fast_frames = run(video, args.pose_fps, Path(tmp) / "fast")
+            run(video, Path(tmp) / "warm-up", pose_max_fps=0)  # the first analysis loads the model
+            ref_s, ref_punches, ref_frames = run(video, Path(tmp) / "ref", pose_max_fps=0)
+            fast_s, fast_punches, fast_frames = run(video, Path(tmp) / "fast", pose_max_fps=args.pose_fps)
         oks_interpolated, oks_all = agreement(ref_frames, fast_frames)
         clip = labelled.get(video.name)
         f1 = [f"{score_clip(clip, p).f1:.3f}" if clip else "-" for p in (ref_punches, fast_punches)]

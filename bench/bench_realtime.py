@@ -14,31 +14,16 @@ VmHWM). Targets (issue 17): real-time factor ≤ 1.0 for 1080p60 and ≤ 0.5 for
 from __future__ import annotations
 
 import argparse
-import json
-import subprocess
-import sys
 import tempfile
 from fractions import Fraction
 from pathlib import Path
 
 import av
+from bench_pipeline import fresh_process_analysis
 from realbox import realbox_dir
 
 SIZES = (("720p30", 1280, 720, 30), ("1080p30", 1920, 1080, 30), ("1080p60", 1920, 1080, 60))
 TARGETS = {"1080p30": 0.5, "1080p60": 1.0}
-
-# Run in a fresh process so the peak memory is this analysis's alone (VmHWM, not the parent's RSS).
-_CHILD = """
-import json, sys, time
-from pathlib import Path
-from shadow_trainer.pipeline import analyze_video
-start, cpu = time.perf_counter(), time.process_time()
-r = analyze_video(Path(sys.argv[1]), Path(sys.argv[2]), device="cpu", pose_precision=sys.argv[3])
-wall, cpu = time.perf_counter() - start, time.process_time() - cpu
-hwm = next(int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("VmHWM:"))
-print(json.dumps({"frames": r.summary["frames_analyzed"], "wall": wall, "cpu": cpu, "rss_kb": hwm,
-                  "duration": r.video.duration, "load_s": r.stage_seconds.get("loading_model", 0.0)}))
-"""
 
 
 def make_clip(source: Path, out: Path, width: int, height: int, fps: int, seconds: float) -> Path:
@@ -63,13 +48,6 @@ def make_clip(source: Path, out: Path, width: int, height: int, fps: int, second
     return out
 
 
-def analyse(clip: Path, out: Path, precision: str) -> dict[str, float]:
-    done = subprocess.run([sys.executable, "-c", _CHILD, str(clip), str(out), precision],
-                          capture_output=True, text=True, check=True)  # fmt: skip
-    result: dict[str, float] = json.loads(done.stdout.strip().splitlines()[-1])
-    return result
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
     default = realbox_dir() / "clips" / "cortistatino__Reel__boxing.mp4"
@@ -86,7 +64,8 @@ def main() -> None:
         for name, width, height, fps in SIZES:
             clip = make_clip(args.video, Path(tmp) / f"{name}.mp4", width, height, fps, args.seconds)
             for precision in args.precisions:
-                r = analyse(clip, Path(tmp) / f"out-{name}-{precision}", precision)
+                # A fresh process each: the peak memory is this analysis's alone.
+                r = fresh_process_analysis(clip, Path(tmp) / f"out-{name}-{precision}", "cpu", precision)
                 print(_row(name, precision, r))
 
 
@@ -96,7 +75,7 @@ def _row(name: str, precision: str, r: dict[str, float]) -> str:
     target = TARGETS.get(name)
     verdict = f"≤ {target} {'MET' if factor <= target else 'MISSED'}" if target else ""
     cells = f"{name:<9}{precision:>10}{int(r['frames']):>8}{r['frames'] / work:>8.1f}{factor:>11.2f}"
-    return cells + f"{1000 * r['cpu'] / r['frames']:>10.0f}{r['rss_kb'] / 1024:>9.0f}  {verdict}"
+    return cells + f"{1000 * r['cpu'] / r['frames']:>10.0f}{r['max_rss_kb'] / 1024:>9.0f}  {verdict}"
 
 
 if __name__ == "__main__":
