@@ -1,7 +1,7 @@
 // The coaching section of the result page: output over time, rounds, combinations, speed, guard and
 // stance switches — every figure read from summary.json (overall, or one fighter's), none computed here.
-import { h, s } from "./dom.js";
-import { capitalise, formatClock } from "./format.js";
+import { dataTable, h, s } from "./dom.js";
+import { capitalise, formatClock, formatNumber } from "./format.js";
 import { PUNCH_TYPES, TYPE_LETTER } from "./timeline.js";
 
 const CHART_H = 120;
@@ -45,23 +45,8 @@ function outputChart(timeline) {
   );
 }
 
-function table(id, caption, headings, rows) {
-  // In a scroll box: five columns do not fit a phone, and the page must not scroll sideways.
-  return h(
-    "div",
-    { class: "table-scroll" },
-    h(
-      "table",
-      { class: "type-table", id },
-      h("caption", {}, caption),
-      h("thead", {}, h("tr", {}, ...headings.map((text) => h("th", { scope: "col" }, text)))),
-      h("tbody", {}, ...rows),
-    ),
-  );
-}
-
 function roundsTable(rounds) {
-  return table("rounds-table", "Work and rest", ["Segment", "From", "To", "Punches", "Per minute"],
+  return dataTable("rounds-table", "Work and rest", ["Segment", "From", "To", "Punches", "Per minute"],
     rounds.map((segment, i) => h("tr", { dataset: { kind: segment.kind } },
       h("th", { scope: "row" }, `${i + 1}. ${capitalise(segment.kind)}`),
       h("td", {}, formatClock(segment.t_start)), h("td", {}, formatClock(segment.t_end)),
@@ -69,13 +54,12 @@ function roundsTable(rounds) {
 }
 
 function speedTable(speed) {
-  const value = (v) => (v === null || v === undefined ? "—" : v.toFixed(1));
-  return table("speed-table", "Peak speed (shoulder widths per second)", ["Type", "Punches", "Mean", "Fastest"],
+  return dataTable("speed-table", "Peak speed (shoulder widths per second)", ["Type", "Punches", "Mean", "Fastest"],
     PUNCH_TYPES.map((type) => {
       const row = speed.by_type[type];
       return h("tr", { dataset: { type } },
         h("th", { scope: "row" }, h("span", { class: `swatch type-${type}`, "aria-hidden": "true" }, TYPE_LETTER[type]), capitalise(type)),
-        h("td", {}, String(row.count)), h("td", {}, value(row.mean)), h("td", {}, value(row.max)));
+        h("td", {}, String(row.count)), h("td", {}, formatNumber(row.mean, 1)), h("td", {}, formatNumber(row.max, 1)));
     }));
 }
 

@@ -31,6 +31,22 @@ export function s(tag, attrs = {}, ...children) {
   return build(document.createElementNS(SVG_NS, tag), attrs, children);
 }
 
+/** A captioned table of `rows` (<tr> elements) under `headings`, in a box that scrolls sideways:
+ * five columns do not fit a phone, and the page must not scroll sideways. */
+export function dataTable(id, caption, headings, rows) {
+  return h(
+    "div",
+    { class: "table-scroll" },
+    h(
+      "table",
+      { class: "type-table", id },
+      h("caption", {}, caption),
+      h("thead", {}, h("tr", {}, ...headings.map((text) => h("th", { scope: "col" }, text)))),
+      h("tbody", {}, ...rows),
+    ),
+  );
+}
+
 export function $(selector, root = document) {
   return root.querySelector(selector);
 }

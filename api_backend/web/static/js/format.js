@@ -44,6 +44,16 @@ export function formatPercent(fraction) {
   return `${Math.round(Math.min(Math.max(Number(fraction) || 0, 0), 1) * 100)} %`;
 }
 
+/** 4.216, 1 → "4.2"; no value → "—". */
+export function formatNumber(value, digits) {
+  return value === null || value === undefined ? "—" : Number(value).toFixed(digits);
+}
+
+/** What a person calls a job: the title they gave it, else the file's name. */
+export function jobName(job, fallback = "video") {
+  return job.title || job.filename || fallback;
+}
+
 export function capitalise(text) {
   return text ? text.charAt(0).toUpperCase() + text.slice(1) : "";
 }

@@ -9,6 +9,7 @@ import {
   formatDuration,
   formatPercent,
   isTerminal,
+  jobName,
   stageLabel,
 } from "./format.js";
 import { watchJob } from "./live.js";
@@ -132,7 +133,7 @@ export function createJobList(root, { limit = 20, filter = false, title = "Your 
         h(
           "div",
           { class: "job-head" },
-          h("a", { class: "job-name", href: resultPage(job.id) }, job.title || job.filename || "video"),
+          h("a", { class: "job-name", href: resultPage(job.id) }, jobName(job)),
           badge,
         ),
         meta,
@@ -202,7 +203,7 @@ export function createJobList(root, { limit = 20, filter = false, title = "Your 
 
   // Two steps, in the page (no confirm() dialog): the job and its files cannot be brought back.
   function deleteButton(job, actions) {
-    const name = job.title || job.filename;
+    const name = jobName(job);
     return h("button", {
       type: "button", class: "button small secondary", "aria-label": `Delete ${name}`,
       onclick: () => {
@@ -226,7 +227,7 @@ export function createJobList(root, { limit = 20, filter = false, title = "Your 
       item?.element.remove();
       items.delete(job.id);
       empty.hidden = items.size > 0;
-      announce(status, `Deleted ${job.title || job.filename}.`);
+      announce(status, `Deleted ${jobName(job)}.`);
     } catch (error) {
       const info = explain(error.code, error.message);
       announce(status, `${info.title} ${info.advice}`);

@@ -1,10 +1,10 @@
 // Progress page: the owner's analysed sessions over a range of dates, as charts and a table.
 // `?since=YYYY-MM-DD&until=YYYY-MM-DD` choose the range (the form writes them).
 import { ApiError, listSessions, resultPage } from "./api.js";
-import { $, h } from "./dom.js";
-import { formatDate, formatDuration } from "./format.js";
+import { $, dataTable, h } from "./dom.js";
+import { formatDate, formatDuration, formatNumber } from "./format.js";
 import { errorBox } from "./joblist.js";
-import { FIGURES, formatFigure, trendCharts } from "./trends.js";
+import { FIGURES, trendCharts } from "./trends.js";
 
 const params = new URLSearchParams(window.location.search);
 const since = params.get("since") || "";
@@ -19,12 +19,8 @@ function sessionsTable(sessions) {
       h("th", { scope: "row" }, h("a", { href: resultPage(point.id) }, point.name)),
       h("td", {}, formatDate(point.created_at)),
       h("td", {}, formatDuration(point.figures.duration_s)),
-      ...FIGURES.map((figure) => h("td", { dataset: { figure: figure.key } }, formatFigure(point.figures[figure.key], figure.digits)))));
-  return h("div", { class: "table-scroll" },
-    h("table", { class: "type-table", id: "sessions-table" },
-      h("caption", {}, "Sessions, newest first"),
-      h("thead", {}, h("tr", {}, ...headings.map((text) => h("th", { scope: "col" }, text)))),
-      h("tbody", {}, ...rows)));
+      ...FIGURES.map((figure) => h("td", { dataset: { figure: figure.key } }, formatNumber(point.figures[figure.key], figure.digits)))));
+  return dataTable("sessions-table", "Sessions, newest first", headings, rows);
 }
 
 async function show() {

@@ -11,6 +11,7 @@ import {
   formatDuration,
   formatPercent,
   isTerminal,
+  jobName,
   stageLabel,
 } from "./format.js";
 import { errorBox, progressBar, statusBadge } from "./joblist.js";
@@ -44,8 +45,8 @@ let resultsShown = false;
 
 function showHeader(job) {
   current = job;
-  document.title = `${job.title || job.filename || "Job"} · Shadow Trainer`;
-  title.textContent = job.title || job.filename || "Video";
+  document.title = `${jobName(job, "Job")} · Shadow Trainer`;
+  title.textContent = jobName(job, "Video");
   badgeSlot.replaceChildren(statusBadge(job.status));
   document.body.dataset.status = job.status;
   const parts = [`Uploaded ${formatDate(job.created_at)}`, formatBytes(job.size)];

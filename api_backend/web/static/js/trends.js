@@ -2,6 +2,7 @@
 // links to its result. The figures are the API's (GET /api/v1/sessions); only positions are computed here.
 import { resultPage } from "./api.js";
 import { h, s } from "./dom.js";
+import { formatNumber } from "./format.js";
 
 const WIDTH = 320;
 const HEIGHT = 140;
@@ -15,10 +16,6 @@ export const FIGURES = [
 ];
 
 const shortDate = (iso) => new Date(iso).toLocaleDateString(undefined, { month: "short", day: "numeric" });
-
-export function formatFigure(value, digits) {
-  return value === null || value === undefined ? "—" : Number(value).toFixed(digits);
-}
 
 /** x positions by time; sessions on one instant (or a single session) are spread evenly instead. */
 function xPositions(sessions) {
@@ -41,7 +38,7 @@ function chart(figure, sessions, xs) {
   const dots = values.map((value, i) => {
     if (value === null || value === undefined) return null;
     const point = sessions[i];
-    const text = `${point.name}, ${shortDate(point.created_at)}: ${formatFigure(value, figure.digits)}`;
+    const text = `${point.name}, ${shortDate(point.created_at)}: ${formatNumber(value, figure.digits)}`;
     return s("a", { href: resultPage(point.id), class: "trend-point", dataset: { jobId: point.id, value: String(value) } },
       s("circle", { cx: xs[i], cy: y(value), r: 5 }), s("title", {}, text));
   });
@@ -52,8 +49,8 @@ function chart(figure, sessions, xs) {
     { class: "chart trend-chart", id: `trend-${figure.key}`, dataset: { figure: figure.key } },
     h("figcaption", {}, figure.label),
     s("svg", { viewBox: `0 0 ${WIDTH} ${HEIGHT}`, role: "img", class: "trend-svg",
-      "aria-label": `${figure.label}: ${known.length} sessions, at most ${formatFigure(most, figure.digits)}` },
-      s("text", { x: 4, y: PAD.top + 4, class: "axis-label" }, formatFigure(most, figure.digits)),
+      "aria-label": `${figure.label}: ${known.length} sessions, at most ${formatNumber(most, figure.digits)}` },
+      s("text", { x: 4, y: PAD.top + 4, class: "axis-label" }, formatNumber(most, figure.digits)),
       s("text", { x: 4, y: HEIGHT - PAD.bottom, class: "axis-label" }, "0"),
       s("line", { x1: PAD.left - 4, x2: WIDTH - PAD.right, y1: HEIGHT - PAD.bottom, y2: HEIGHT - PAD.bottom, class: "axis" }),
       s("text", { x: PAD.left, y: HEIGHT - 6, class: "axis-label" }, firstLabel),
