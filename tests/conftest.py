@@ -9,6 +9,7 @@ from pathlib import Path
 import av
 import pytest
 
+from tests.support.inprocess import InProcessApi, in_process_api, migrate
 from tests.support.services import (
     create_bucket,
     postgres_database,
@@ -23,6 +24,19 @@ VTEST = Path("/usr/share/doc/opencv-doc/examples/data/vtest.avi")
 # boxer facing the camera throwing six punches in five seconds.
 REALBOX_CLIPS = Path(__file__).resolve().parents[1].parent / "shared" / "realbox" / "clips"
 BOXING_CLIP = REALBOX_CLIPS / "varchasvipandey__strenxible__punches.mp4"
+# Fixtures that start servers, the service's processes or a browser: a test using one is `slow`
+# (`pytest -m "not slow"` is the fast tier). Modules that start them in the test body say so with
+# `pytestmark = pytest.mark.slow`.
+PROCESS_FIXTURES = frozenset(
+    {"stack", "embedded_stack", "distributed_stack", "secure_stack", "queued_stack", "browser",
+     "s3_endpoint", "redis_url", "nginx_binary"}
+)  # fmt: skip
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if PROCESS_FIXTURES.intersection(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)
 
 
 def cut_clip(source: Path, destination: Path, frames: int) -> Path:
@@ -79,6 +93,24 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 def postgres_url() -> Iterator[str]:
     with postgres_database() as url:
         yield url
+
+
+@pytest.fixture(scope="session")
+def migrated_database() -> Iterator[str]:
+    """A PostgreSQL database at the head revision, for the in-process tier."""
+    with postgres_database() as url:
+        migrate(url)
+        yield url
+
+
+@pytest.fixture
+def api(migrated_database: str, tmp_path: Path) -> Iterator[InProcessApi]:
+    """The API in this process; everything the test writes to the database is rolled back."""
+    with (
+        pytest.MonkeyPatch.context() as monkeypatch,
+        in_process_api(monkeypatch, migrated_database, tmp_path / "data") as service,
+    ):
+        yield service
 
 
 @pytest.fixture(scope="session")

@@ -17,6 +17,8 @@ from boxing_sim import simulate_clip
 from tests.support.services import free_port, wait_until
 from tests.support.stack import PROJECT_ROOT
 
+pytestmark = pytest.mark.slow  # starts the service as processes
+
 
 def cli(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
     return subprocess.run(

@@ -39,6 +39,8 @@ from tests.support.services import (
     wait_until,
 )
 
+pytestmark = pytest.mark.slow  # starts the service as processes
+
 ROOT = Path(__file__).resolve().parents[2]
 DOCKERFILE = ROOT / "Dockerfile.prod"
 COMPOSE = ROOT / "docker-compose.prod.yml"

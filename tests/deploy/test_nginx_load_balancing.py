@@ -26,6 +26,8 @@ from tests.deploy.nginx_render import nginx_args, write_rendered
 from tests.support.services import free_port, wait_until
 from tests.support.stack import ServiceStack
 
+pytestmark = pytest.mark.slow  # starts the service as processes
+
 UPSTREAM_RE = re.compile(
     r'"(?P<request>[A-Z]+ \S+) HTTP/[\d.]+" (?P<status>\d+) .* upstream=(?P<upstream>.+?) ustatus='
 )

@@ -13,6 +13,8 @@ import pytest
 
 from shadow_trainer.pipeline import analyze_video
 
+pytestmark = pytest.mark.slow  # starts the service as processes
+
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--headless",

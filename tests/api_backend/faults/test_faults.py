@@ -31,6 +31,8 @@ from tests.conftest import VTEST, cut_clip
 from tests.support.services import PrivateServers, s3_client, started, wait_until
 from tests.support.stack import ServiceStack
 
+pytestmark = pytest.mark.slow  # starts the service as processes
+
 OUTPUTS = {"annotated.mp4", "keypoints.json", "punches.json", "summary.json"}
 STORED = {*OUTPUTS, "thumbnail.jpg"}  # the job list's still is stored with the outputs
 STUCK_JOB_TIMEOUT_S = 60

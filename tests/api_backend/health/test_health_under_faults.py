@@ -12,6 +12,8 @@ import pytest
 from tests.support.services import PrivateServers, started, wait_until
 from tests.support.stack import ServiceStack, running_stack
 
+pytestmark = pytest.mark.slow  # starts the service as processes
+
 
 @pytest.fixture(scope="module")
 def faults(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[PrivateServers, ServiceStack]]:

@@ -22,9 +22,9 @@ from api_backend.db.models import Base
 from api_backend.jobs.models import Job, JobStatus
 from api_backend.maintenance import service
 from api_backend.settings import Settings, get_settings
-from api_backend.storage import factory
 from api_backend.storage.local import LocalStorage
 from api_backend.workers.models import WorkerHeartbeat
+from tests.support.inprocess import SentTask, TaskRecorder, clear_caches, job_row
 from tests.support.services import postgres_database
 
 DEAD, ALIVE = "cpu-111@dead-host", "cpu-222@live-host"
@@ -59,47 +59,21 @@ def settings(
         clear_caches()
 
 
-def clear_caches() -> None:
-    if db_engine.get_engine.cache_info().currsize:
-        db_engine.get_engine().dispose()
-    for cached in (get_settings, db_engine.get_engine, db_engine.get_sessionmaker, factory.get_storage):
-        cached.cache_clear()
-
-
 @pytest.fixture
-def sent(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
+def sent(monkeypatch: pytest.MonkeyPatch) -> list[SentTask]:
     """Messages the enqueue path would send to the broker."""
     from api_backend.jobs.tasks import analyze_job
 
-    messages: list[dict[str, Any]] = []
-
-    class Result:
-        def __init__(self) -> None:
-            self.id = str(uuid.uuid4())
-
-    def apply_async(args: list[str], **options: Any) -> Result:
-        result = Result()
-        messages.append({"job_id": args[0], "queue": options.get("queue"), "task_id": result.id})
-        return result
-
-    monkeypatch.setattr(analyze_job, "apply_async", apply_async)
-    return messages
+    recorder = TaskRecorder()
+    monkeypatch.setattr(analyze_job, "apply_async", recorder.apply_async)
+    return recorder.sent
 
 
 def add_job(status: JobStatus, *, ago: timedelta = timedelta(0), **values: Any) -> uuid.UUID:
-    job_id = uuid.uuid4()
-    when = utcnow() - ago
-    defaults: dict[str, Any] = dict(
-        id=job_id, status=status.value, stage=status.value, model="yolo11n-pose", device="cpu", queue="cpu",
-        input_key=f"jobs/{job_id}/input.mp4", input_filename="clip.mp4", input_size=10, output_keys={},
-        timings={}, options={}, created_at=when, updated_at=when,
-    )  # fmt: skip
-    if status.is_terminal:
-        defaults["finished_at"] = when
-    defaults.update(values)
+    job = job_row(status, ago=ago, **values)
     with session_scope() as session:
-        session.add(Job(**defaults))
-    return job_id
+        session.add(job)
+    return job.id
 
 
 def get(job_id: uuid.UUID) -> Job:
@@ -203,9 +177,7 @@ def test_expired_resumable_uploads_are_removed(settings: Settings) -> None:
     assert sorted(path.name for path in folder.iterdir()) == ["b" * 32, "b" * 32 + ".info"]
 
 
-def test_stuck_job_of_dead_worker_is_requeued_then_failed(
-    settings: Settings, sent: list[dict[str, Any]]
-) -> None:
+def test_stuck_job_of_dead_worker_is_requeued_then_failed(settings: Settings, sent: list[SentTask]) -> None:
     beat_workers()
     stale = timedelta(seconds=settings.stuck_job_timeout_s + 60)
     stuck = add_job(JobStatus.running, ago=stale, worker=DEAD, attempts=1, celery_task_id="first")
@@ -219,9 +191,9 @@ def test_stuck_job_of_dead_worker_is_requeued_then_failed(
     job = get(stuck)
     assert (job.status, job.stage, job.worker, job.attempts) == ("queued", "queued", None, 1)
     assert job.updated_at > utcnow() - timedelta(minutes=1)
-    message = next(m for m in sent if m["job_id"] == str(stuck))
-    assert message["queue"] == "cpu"
-    assert job.celery_task_id == message["task_id"]  # the new message, so the old one is a duplicate
+    message = next(m for m in sent if m.job_id == str(stuck))
+    assert message.queue == "cpu"
+    assert job.celery_task_id == message.id  # the new message, so the old one is a duplicate
     assert get(on_live_worker).status == "running"
     assert get(recently_updated).status == "running"
 
@@ -238,15 +210,15 @@ def test_stuck_job_of_dead_worker_is_requeued_then_failed(
     assert (job.status, job.error_code) == ("failed", "worker_lost")
     assert DEAD in (job.error_message or "")
     assert job.finished_at is not None
-    assert not any(m["job_id"] == str(stuck) for m in sent)
+    assert not any(m.job_id == str(stuck) for m in sent)
     assert service.recover_jobs(settings).failed == []  # nothing more to do
 
 
-def test_long_queued_job_is_resent_once_per_timeout(settings: Settings, sent: list[dict[str, Any]]) -> None:
+def test_long_queued_job_is_resent_once_per_timeout(settings: Settings, sent: list[SentTask]) -> None:
     lost = add_job(JobStatus.queued, ago=timedelta(seconds=settings.stuck_job_timeout_s + 5))
     fresh = add_job(JobStatus.queued)
     assert service.recover_jobs(settings).resent == [lost]
-    assert [m["job_id"] for m in sent] == [str(lost)]
+    assert [m.job_id for m in sent] == [str(lost)]
     assert get(lost).status == "queued"
     assert service.recover_jobs(settings).resent == []  # updated_at was bumped
     assert get(fresh).status == "queued"
