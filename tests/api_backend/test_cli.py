@@ -1,4 +1,6 @@
-"""The `shadow-trainer` command line, run as a real process."""
+"""The `shadow-trainer` command line: its arguments and errors in this process (Click's runner, the
+fast tier); what needs a real process (an analysis end to end, the progress bar's terminal check,
+the worker and the server) as one."""
 
 from __future__ import annotations
 
@@ -8,19 +10,35 @@ import re
 import signal
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
+from typer.testing import CliRunner
 
+from api_backend.cli import app
 from boxing_sim import simulate_clip
 from tests.support.services import free_port, wait_until
 from tests.support.stack import PROJECT_ROOT
 
-pytestmark = pytest.mark.slow  # starts the service as processes
+
+@dataclass
+class CliResult:
+    returncode: int
+    stdout: str
+    stderr: str
 
 
-def cli(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+def cli(*args: str) -> CliResult:
+    """The command in this process: its exit code and what it wrote to stdout and stderr."""
+    result = CliRunner().invoke(app, list(args), prog_name="shadow-trainer")
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return CliResult(result.exit_code, result.stdout, result.stderr)
+
+
+def cli_process(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "api_backend.cli", *args],
         cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=timeout, check=False,
@@ -34,9 +52,10 @@ def test_every_command_has_help(command: list[str]) -> None:
     assert "Usage" in result.stdout
 
 
+@pytest.mark.slow
 def test_analyze_writes_the_four_outputs(real_clip: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
-    result = cli("analyze", str(real_clip), "--out", str(out), "--device", "cpu")
+    result = cli_process("analyze", str(real_clip), "--out", str(out), "--device", "cpu")
     assert result.returncode == 0, result.stderr
     assert sorted(p.name for p in out.iterdir()) == [
         "annotated.mp4",
@@ -52,8 +71,11 @@ def test_analyze_writes_the_four_outputs(real_clip: Path, tmp_path: Path) -> Non
     assert json.loads((out / "summary.json").read_text())["runtime"] == "onnx"  # fp32, the reference
 
 
+@pytest.mark.slow
 def test_analyze_runs_the_quantised_model_when_asked(real_clip: Path, tmp_path: Path) -> None:
-    result = cli("analyze", str(real_clip), "--out", str(tmp_path), "--device", "cpu", "--precision", "int8")
+    result = cli_process(
+        "analyze", str(real_clip), "--out", str(tmp_path), "--device", "cpu", "--precision", "int8"
+    )
     assert result.returncode == 0, result.stderr
     summary = json.loads((tmp_path / "summary.json").read_text())
     assert summary["runtime"] == "onnx-int8"
@@ -133,6 +155,7 @@ def test_classify_missing_file_is_a_clear_error(tmp_path: Path) -> None:
     assert "Traceback" not in result.stderr
 
 
+@pytest.mark.slow
 def test_a_worker_leaves_no_metrics_folder_behind(tmp_path: Path) -> None:
     """Pool children share metrics through files in a folder the worker makes; it goes with the worker."""
     tmp = tmp_path / "tmp"
@@ -157,6 +180,7 @@ def test_a_worker_leaves_no_metrics_folder_behind(tmp_path: Path) -> None:
     assert not list(tmp.glob("shadow-worker-metrics-*"))
 
 
+@pytest.mark.slow
 def test_serve_says_where_it_runs_first_and_keeps_the_noise_out(tmp_path: Path) -> None:
     port = free_port()
     env = {**os.environ, "DATA_DIR": str(tmp_path / "data"), "WORKER_METRICS_PORT": "0", "LOG_LEVEL": "info"}
