@@ -54,7 +54,7 @@ def end_job(
     returns it when this call ended it. Its webhook, if it asked for one, goes after the commit."""
     if not repository.finish_job(session, job_id, status, from_statuses=from_statuses, **values):
         return None
-    job = session.get(Job, job_id, populate_existing=True)
+    job = repository.reload_job(session, job_id)
     assert job is not None
     if job.callback_url:
         after_commit(session, lambda: _schedule_webhook(job_id))

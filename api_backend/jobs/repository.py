@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, or_, select, text, update
+from sqlalchemy import Select, func, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from api_backend.db.base import utcnow
@@ -20,6 +20,21 @@ def get_job(session: Session, job_id: uuid.UUID, *, owner: str | None = None) ->
     if job is None or (owner is not None and job.owner != owner):
         return None
     return job
+
+
+def lock_job(session: Session, job_id: uuid.UUID) -> Job | None:
+    """The job, row-locked until the transaction ends (skipped if another transaction holds it)."""
+    return session.scalars(_locked(select(Job).where(Job.id == job_id), session)).first()
+
+
+def get_for_update(session: Session, job_id: uuid.UUID) -> Job | None:
+    """The job, waiting for and holding its row lock (a worker claiming it)."""
+    return session.get(Job, job_id, with_for_update=True)
+
+
+def reload_job(session: Session, job_id: uuid.UUID) -> Job | None:
+    """The job as the database has it now, not as this session last saw it."""
+    return session.get(Job, job_id, populate_existing=True)
 
 
 def get_by_idempotency_key(session: Session, owner: str, key: str) -> Job | None:
@@ -102,3 +117,62 @@ def lock_owner(session: Session, owner: str) -> None:
         session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:owner))"), {"owner": owner})
     else:  # SQLite: a write statement takes the database's write lock; others wait (busy_timeout)
         session.execute(update(Job).where(Job.owner == owner, Job.id.is_(None)).values(owner=owner))
+
+
+def _locked(query: Select[Any], session: Session) -> Select[Any]:
+    """Row locks on PostgreSQL (two maintenance runs never handle the same job); SQLite has none."""
+    if session.get_bind().dialect.name == "postgresql":
+        return query.with_for_update(skip_locked=True)
+    return query
+
+
+# --- maintenance's reads (each a batch, oldest first unless said) -------------------------------
+
+
+def ended_with_files(session: Session, *, before: datetime, limit: int) -> list[Job]:
+    """Jobs that ended before `before` and still have stored files, row-locked."""
+    query = (
+        select(Job)
+        .where(
+            Job.status.in_([status.value for status in TERMINAL_STATUSES]),
+            Job.finished_at.is_not(None),
+            Job.finished_at < before,
+            Job.files_deleted_at.is_(None),
+        )
+        .order_by(Job.finished_at)
+        .limit(limit)
+    )
+    return list(session.scalars(_locked(query, session)))
+
+
+def succeeded_without_figures(session: Session, *, limit: int) -> list[Job]:
+    """Succeeded jobs whose files are kept but that have no figures yet, newest first, row-locked."""
+    query = (
+        select(Job)
+        .where(Job.status == JobStatus.succeeded.value, Job.figures.is_(None), Job.files_deleted_at.is_(None))
+        .order_by(Job.finished_at.desc())
+        .limit(limit)
+    )
+    return list(session.scalars(_locked(query, session)))
+
+
+def running_since(session: Session, *, before: datetime, limit: int) -> list[tuple[uuid.UUID, str | None]]:
+    """(id, worker) of running jobs not updated since `before`."""
+    query = (
+        select(Job.id, Job.worker)
+        .where(Job.status == JobStatus.running.value, Job.updated_at < before)
+        .order_by(Job.updated_at)
+        .limit(limit)
+    )
+    return [(job_id, worker) for job_id, worker in session.execute(query)]
+
+
+def queued_since(
+    session: Session, *, before: datetime, limit: int, queue: str | None = None, by_created: bool = False
+) -> list[uuid.UUID]:
+    """Ids of queued jobs not updated (or, `by_created`, made) since `before`, on `queue` if given."""
+    column = Job.created_at if by_created else Job.updated_at
+    query = select(Job.id).where(Job.status == JobStatus.queued.value, column < before)
+    if queue is not None:
+        query = query.where(Job.queue == queue)
+    return list(session.scalars(query.order_by(column).limit(limit)))

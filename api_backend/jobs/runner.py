@@ -24,7 +24,7 @@ from api_backend.db.engine import session_scope
 from api_backend.jobs import repository
 from api_backend.jobs.ending import end_job
 from api_backend.jobs.figures import session_figures, thumbnail_time
-from api_backend.jobs.models import THUMBNAIL_NAME, Job, JobStatus
+from api_backend.jobs.models import THUMBNAIL_NAME, JobStatus
 from api_backend.jobs.progress import JobProgress
 from api_backend.jobs.thumbnail import write_thumbnail
 from api_backend.jobs.upload import as_the_client_named_it
@@ -66,7 +66,7 @@ def claim(job_id: uuid.UUID, task_id: str | None = None, worker: str | None = No
     name, matching the heartbeat table, so the maintenance task can tell when that worker died.
     """
     with session_scope() as session:
-        job = session.get(Job, job_id, with_for_update=True)
+        job = repository.get_for_update(session, job_id)
         if job is None:
             log.warning("job %s not found; dropping its message", job_id)
             return None

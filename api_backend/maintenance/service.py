@@ -45,7 +45,6 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from botocore.exceptions import BotoCoreError, ClientError
-from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from api_backend.db.base import utcnow
@@ -53,7 +52,7 @@ from api_backend.db.engine import session_scope
 from api_backend.errors import ApiError
 from api_backend.jobs import repository
 from api_backend.jobs.figures import session_figures
-from api_backend.jobs.models import TERMINAL_STATUSES, Job, JobStatus
+from api_backend.jobs.models import Job, JobStatus
 from api_backend.settings import Settings, get_settings
 from api_backend.storage import Storage, StorageError, get_storage
 from api_backend.storage.factory import build_storage
@@ -86,17 +85,6 @@ class RecoveryReport:
     unserved: list[uuid.UUID] = field(default_factory=list)
 
 
-def _terminal_values() -> list[str]:
-    return [status.value for status in TERMINAL_STATUSES]
-
-
-def _lock(query: Select[Job], session: Session) -> Select[Job]:
-    """Row locks on PostgreSQL (two maintenance runs never handle the same job); SQLite has none."""
-    if session.get_bind().dialect.name == "postgresql":
-        return query.with_for_update(skip_locked=True)
-    return query
-
-
 # --- retention ---------------------------------------------------------------------------------
 
 
@@ -110,18 +98,7 @@ def delete_expired_files(
     report = RetentionReport()
     for _ in range(MAX_BATCHES_PER_RUN):
         with session_scope() as session:
-            query = (
-                select(Job)
-                .where(
-                    Job.status.in_(_terminal_values()),
-                    Job.finished_at.is_not(None),
-                    Job.finished_at < cutoff,
-                    Job.files_deleted_at.is_(None),
-                )
-                .order_by(Job.finished_at)
-                .limit(batch_size)
-            )
-            jobs = list(session.scalars(_lock(query, session)))
+            jobs = repository.ended_with_files(session, before=cutoff, limit=batch_size)
             for job in jobs:
                 try:
                     report.objects += storage.delete_prefix(f"jobs/{job.id}/")
@@ -184,15 +161,7 @@ def backfill_figures(storage: Storage | None = None, *, batch_size: int = BATCH_
     storage = storage or get_storage()
     done = 0
     with session_scope() as session:
-        query = (
-            select(Job)
-            .where(
-                Job.status == JobStatus.succeeded.value, Job.figures.is_(None), Job.files_deleted_at.is_(None)
-            )
-            .order_by(Job.finished_at.desc())
-            .limit(batch_size)
-        )
-        for job in session.scalars(_lock(query, session)):
+        for job in repository.succeeded_without_figures(session, limit=batch_size):
             key = job.output_keys.get("summary.json")
             try:
                 summary = json.loads(b"".join(storage.iter_chunks(key))) if key else None
@@ -215,20 +184,9 @@ def recover_jobs(settings: Settings | None = None) -> RecoveryReport:
     cutoff = utcnow() - timedelta(seconds=settings.stuck_job_timeout_s)
     with session_scope() as session:
         alive = {worker.hostname for worker in live_workers(session, settings.worker_alive_window_s)}
-        query = (
-            select(Job.id, Job.worker)
-            .where(Job.status == JobStatus.running.value, Job.updated_at < cutoff)
-            .order_by(Job.updated_at)
-            .limit(BATCH_SIZE)
-        )
-        stuck = [job_id for job_id, worker in session.execute(query) if worker not in alive]
-        waiting_query = (
-            select(Job.id)
-            .where(Job.status == JobStatus.queued.value, Job.updated_at < cutoff)
-            .order_by(Job.updated_at)
-            .limit(BATCH_SIZE)
-        )
-        waiting = list(session.scalars(waiting_query))
+        running = repository.running_since(session, before=cutoff, limit=BATCH_SIZE)
+        stuck = [job_id for job_id, worker in running if worker not in alive]
+        waiting = repository.queued_since(session, before=cutoff, limit=BATCH_SIZE)
     for job_id in stuck:
         _recover_stuck(job_id, cutoff, alive, settings, report)
     for job_id in waiting:
@@ -245,13 +203,9 @@ def fail_unserved_gpu_jobs(settings: Settings) -> list[uuid.UUID]:
     with session_scope() as session:
         if live_workers_per_queue(session, settings.worker_alive_window_s).get(GPU_QUEUE, 0):
             return []
-        query = (
-            select(Job.id)
-            .where(Job.status == JobStatus.queued.value, Job.queue == GPU_QUEUE, Job.created_at < cutoff)
-            .order_by(Job.created_at)
-            .limit(BATCH_SIZE)
+        unserved = repository.queued_since(
+            session, before=cutoff, limit=BATCH_SIZE, queue=GPU_QUEUE, by_created=True
         )
-        unserved = list(session.scalars(query))
     waited = settings.gpu_queue_max_wait_s
     message = f"no GPU worker was available for {waited} s; submit again with device auto or cpu"
     for job_id in unserved:
@@ -263,7 +217,7 @@ def _recover_stuck(
     job_id: uuid.UUID, cutoff: datetime, alive: set[str], settings: Settings, report: RecoveryReport
 ) -> None:
     with session_scope() as session:
-        job = session.scalars(_lock(select(Job).where(Job.id == job_id), session)).first()
+        job = repository.lock_job(session, job_id)
         # Checked again under the lock: the job may have moved on since the first read.
         if job is None or job.status != JobStatus.running.value or job.updated_at >= cutoff:
             return
@@ -289,7 +243,7 @@ def _recover_stuck(
 
 def _resend_queued(job_id: uuid.UUID, cutoff: datetime, report: RecoveryReport) -> None:
     with session_scope() as session:
-        job = session.scalars(_lock(select(Job).where(Job.id == job_id), session)).first()
+        job = repository.lock_job(session, job_id)
         if job is None or job.status != JobStatus.queued.value or job.updated_at >= cutoff:
             return
         repository.update_job(session, job.id)  # bumps updated_at: one re-send per timeout

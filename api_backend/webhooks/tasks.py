@@ -10,7 +10,7 @@ from celery import Task
 
 from api_backend.celery_app import WEBHOOK_QUEUE, celery_app
 from api_backend.db.engine import session_scope
-from api_backend.jobs.models import Job
+from api_backend.jobs import repository
 from api_backend.jobs.service import output_links, public_base
 from api_backend.settings import get_settings
 from api_backend.webhooks.address_check import CallbackAddressError, check_callback_url
@@ -25,7 +25,7 @@ WEBHOOK_TASK = "shadow_trainer.deliver_webhook"
 def deliver_webhook(self: Task, job_id: str) -> None:
     settings = get_settings()
     with session_scope() as session:
-        job = session.get(Job, uuid.UUID(job_id))
+        job = repository.get_job(session, uuid.UUID(job_id))
         if job is None or not job.callback_url or job.callback_status == "delivered":
             return
         base_url = public_base(settings)
@@ -52,7 +52,7 @@ def deliver_webhook(self: Task, job_id: str) -> None:
 
 def _record(job_id: str, status: str, error: str | None) -> None:
     with session_scope() as session:
-        job = session.get(Job, uuid.UUID(job_id))
+        job = repository.get_job(session, uuid.UUID(job_id))
         if job is not None:
             job.callback_status, job.callback_error = status, error
     log.info("webhook for job %s: %s", job_id, status, extra={"error": error})
