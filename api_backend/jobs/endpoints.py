@@ -12,6 +12,7 @@ from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Resp
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 from sse_starlette import EventSourceResponse
+from starlette.concurrency import run_in_threadpool
 
 from api_backend.auth.dependencies import get_owner, presented_key
 from api_backend.auth.rate_limit import enforce_client_rate_limit, enforce_rate_limit
@@ -266,7 +267,8 @@ async def rerun_job(
     job_id: str, options: JobOptions, request: Request, session: SessionDep, storage: StorageDep,
     settings: SettingsDep, owner: OwnerDep,
 ) -> JSONResponse:  # fmt: skip
-    new = await service.rerun_job(session, storage, settings, load_job(session, job_id, owner), options)
+    job = await run_in_threadpool(load_job, session, job_id, owner)
+    new = await service.rerun_job(session, storage, settings, job, options)
     JOBS_CREATED.labels(new.queue).inc()
     return job_created_response(new, request)
 

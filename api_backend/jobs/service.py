@@ -101,11 +101,9 @@ async def create_job(
     No database connection is held while the upload is probed and stored (seconds for a large file):
     concurrent uploads must not empty the pool that every other request needs.
     """
-    if idempotency_key and (existing := repository.get_by_idempotency_key(session, owner, idempotency_key)):
+    if idempotency_key and (existing := await _by_idempotency_key(session, owner, idempotency_key)):
         return same_request(existing, upload, options), False
-    check_in_flight(session, owner, settings.max_jobs_in_flight)  # cheap refusal before the work
-    check_model(options.model or settings.default_model, settings)
-    session.rollback()  # ends the read transaction: its connection goes back to the pool
+    await run_in_threadpool(_check_can_submit, session, owner, options, settings)
     await check_callback_option(options, settings)
     video = await probe_upload(upload, settings)
     check_video_limits(video, settings)
@@ -117,12 +115,28 @@ async def create_job(
         await _insert_stored(session, storage, settings, job)
     except IntegrityError:
         # Two requests with the same Idempotency-Key raced, and the other one won.
-        existing = repository.get_by_idempotency_key(session, owner, idempotency_key or "")
+        existing = await _by_idempotency_key(session, owner, idempotency_key or "")
         if existing is None:
             raise
         return same_request(existing, upload, options), False
-    enqueue(session, job)
+    await run_in_threadpool(enqueue, session, job)
     return job, True
+
+
+# The database and the broker are reached from a thread: these services are `async` (they await the
+# upload and the storage) and a blocking call here would stall every other request on the event loop.
+
+
+async def _by_idempotency_key(session: Session, owner: str, key: str) -> Job | None:
+    return await run_in_threadpool(repository.get_by_idempotency_key, session, owner, key)
+
+
+def _check_can_submit(session: Session, owner: str, options: JobOptions, settings: Settings) -> None:
+    """Cheap refusals before the upload is probed and stored; then the read transaction ends, so no
+    connection is held during that work."""
+    check_in_flight(session, owner, settings.max_jobs_in_flight)
+    check_model(options.model or settings.default_model, settings)
+    session.rollback()
 
 
 async def check_callback_option(options: JobOptions, settings: Settings) -> None:
@@ -135,15 +149,19 @@ async def _insert_stored(session: Session, storage: Storage, settings: Settings,
     checked again under the owner's lock, in the transaction that inserts (atomic). When the insert is
     refused, the stored files go."""
     try:
-        repository.lock_owner(session, job.owner)
-        check_in_flight(session, job.owner, settings.max_jobs_in_flight)
-        job.queue = choose_queue(session, job.device, settings.worker_alive_window_s)
-        session.add(job)
-        session.commit()
+        await run_in_threadpool(_insert, session, settings, job)
     except (ApiError, IntegrityError):
-        session.rollback()
+        await run_in_threadpool(session.rollback)
         await run_in_threadpool(storage.delete_prefix, f"jobs/{job.id}/")
         raise
+
+
+def _insert(session: Session, settings: Settings, job: Job) -> None:
+    repository.lock_owner(session, job.owner)
+    check_in_flight(session, job.owner, settings.max_jobs_in_flight)
+    job.queue = choose_queue(session, job.device, settings.worker_alive_window_s)
+    session.add(job)
+    session.commit()
 
 
 def same_request(existing: Job, upload: ReceivedUpload, options: JobOptions) -> Job:
@@ -253,7 +271,8 @@ async def rerun_job(
         )
     check_model(options.model or settings.default_model, settings)
     await check_callback_option(options, settings)
-    check_in_flight(session, job.owner, settings.max_jobs_in_flight)  # cheap refusal before the copy
+    # A cheap refusal before the copy.
+    await run_in_threadpool(check_in_flight, session, job.owner, settings.max_jobs_in_flight)
     new = Job(
         **_analysis_fields(uuid.uuid4(), options, job.input_filename, settings),
         owner=job.owner, input_filename=job.input_filename, input_size=job.input_size,
@@ -261,10 +280,10 @@ async def rerun_job(
         api_key_id=job.api_key_id, title=job.title,
     )  # fmt: skip
     source = job.input_key
-    session.rollback()  # no connection held while a large video is copied
+    await run_in_threadpool(session.rollback)  # no connection held while a large video is copied
     await run_in_threadpool(storage.copy, source, new.input_key)
     await _insert_stored(session, storage, settings, new)
-    enqueue(session, new)
+    await run_in_threadpool(enqueue, session, new)
     return new
 
 

@@ -11,13 +11,14 @@ tests that start the stacks (`-m slow`).
 from __future__ import annotations
 
 import asyncio
+import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 import pytest
@@ -38,6 +39,7 @@ from api_backend.settings import Settings, get_settings
 from api_backend.storage import Storage, factory
 from api_backend.storage.local import LocalStorage
 
+T = TypeVar("T")
 # The settings' own caches: built from the environment on first use.
 CACHED = (
     get_settings, db_engine.get_engine, db_engine.get_sessionmaker, factory.get_storage,
@@ -119,6 +121,10 @@ class InProcessClient:
     def delete(self, url: str, **kwargs: Any) -> httpx.Response:
         return self.request("DELETE", url, **kwargs)
 
+    def run(self, scenario: Callable[[httpx.AsyncClient], Awaitable[T]]) -> T:
+        """An asynchronous scenario (requests at the same time) on the client."""
+        return self._loop.run_until_complete(scenario(self._client))
+
     def close(self) -> None:
         self._loop.run_until_complete(self._client.aclose())
         self._loop.close()
@@ -137,8 +143,10 @@ class TaskRecorder:
 
     sent: list[SentTask] = field(default_factory=list)
     unreachable: bool = False
+    delay_s: float = 0.0  # a slow broker (Celery's send blocks the calling thread)
 
     def apply_async(self, args: list[str], **options: Any) -> SentTask:
+        time.sleep(self.delay_s)
         if self.unreachable:
             raise ConnectionError("broker unreachable")
         task = SentTask(args[0], options.get("queue"), str(uuid.uuid4()))

@@ -5,10 +5,13 @@ processes are in test_job_lifecycle.py."""
 
 from __future__ import annotations
 
+import asyncio
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from api_backend.jobs.models import Job, JobStatus
@@ -181,3 +184,26 @@ def test_the_jobs_in_flight_limit_counts_queued_and_running_jobs(api: InProcessA
     assert (answer.status_code, error_code(answer)) == (429, "too_many_jobs")
     assert answer.headers["retry-after"] == "30"
     assert api.queue.sent == [] and api.stored() == {}
+
+
+def test_a_slow_broker_never_holds_up_other_requests(api: InProcessApi, real_clip: Path) -> None:
+    """The upload's database and broker calls run off the event loop: while one client's enqueue
+    waits on the broker, every other request is answered at once."""
+    api.queue.delay_s = 1.5
+
+    async def upload_while_polling(client: httpx.AsyncClient) -> tuple[httpx.Response, list[float]]:
+        with real_clip.open("rb") as video:
+            files = {"file": (real_clip.name, video.read(), "video/mp4")}
+        uploading = asyncio.create_task(client.post("/api/v1/jobs", files=files))
+        waits = []
+        while not uploading.done():
+            start = time.monotonic()
+            assert (await client.get("/health/live")).status_code == 200
+            waits.append(time.monotonic() - start)
+            await asyncio.sleep(0.05)
+        return await uploading, waits
+
+    answer, waits = api.client.run(upload_while_polling)
+
+    assert answer.status_code == 202, answer.text
+    assert len(waits) >= 10 and max(waits) < 0.5, waits
