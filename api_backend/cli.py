@@ -24,8 +24,8 @@ from api_backend.cli_output import (
     require_file,
     summary_lines,
 )
-from shadow_trainer.pose_options import DEFAULT_MODEL, DEFAULT_PRECISION, DEVICES, PRECISIONS
-from shadow_trainer.pose_rate import POSE_FPS
+from shadow_trainer.pose.options import DEFAULT_MODEL, DEFAULT_PRECISION, DEVICES, PRECISIONS
+from shadow_trainer.pose.rate import POSE_FPS
 
 
 class WorkerPool(StrEnum):
@@ -333,8 +333,8 @@ def analyze(
     from rich.console import Console
 
     from shadow_trainer.errors import AnalysisError
-    from shadow_trainer.pipeline import analyze_video
-    from shadow_trainer.video import probe_video
+    from shadow_trainer.media.video import probe_video
+    from shadow_trainer.pipeline.analysis import analyze_video
 
     require_file(video)
     _writable_out(out)

@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeRemainingColumn
 
 from shadow_trainer.errors import AnalysisError
-from shadow_trainer.progress import within_stage
+from shadow_trainer.pipeline.progress import within_stage
 
 # Exit codes: 0 done; 1 the analysis itself failed; 2 the input is wrong (usage, not a video, over a
 # limit, bad keypoints: click uses 2 for usage errors too); 3 something named does not exist.

@@ -14,9 +14,9 @@ from typing import Literal
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from shadow_trainer.pose_options import DEFAULT_MODEL, DEFAULT_PRECISION, Precision
-from shadow_trainer.pose_rate import POSE_FPS
-from shadow_trainer.video import VideoLimits
+from shadow_trainer.media.video import VideoLimits
+from shadow_trainer.pose.options import DEFAULT_MODEL, DEFAULT_PRECISION, Precision
+from shadow_trainer.pose.rate import POSE_FPS
 
 DEFAULT_SECRET = "change-me-in-production"
 
@@ -53,7 +53,7 @@ class Settings(BaseSettings):
     # out); the frames between get interpolated keypoints. 0: on every frame.
     pose_max_fps: float = Field(default=POSE_FPS, ge=0)
     # CPU workers' arithmetic: fp32 (the reference) or int8 (the quantised model: faster pose, a few
-    # punches fewer on real footage; see shadow_trainer/pose_options.py); GPU: float.
+    # punches fewer on real footage; see shadow_trainer/pose/options.py); GPU: float.
     pose_precision: Precision = DEFAULT_PRECISION
     max_upload_mb: int = Field(default=2048, ge=1)
     # Resumable (tus) uploads: the largest PATCH body accepted (each is held in memory until written

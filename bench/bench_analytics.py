@@ -20,7 +20,7 @@ from typing import Any
 from boxing_sim import clip_seed, simulate_clip
 from shadow_trainer.punches import classify_tracks, validate_keypoints
 from shadow_trainer.punches.analytics import analytics, combos, rounds
-from shadow_trainer.track_series import from_keypoints
+from shadow_trainer.tracking.series import from_keypoints
 
 START_TOLERANCE_S = 0.25
 ROUND_S, REST_S = 180.0, 60.0

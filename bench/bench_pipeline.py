@@ -23,12 +23,12 @@ from pathlib import Path
 
 import av
 
-from shadow_trainer.pipeline import analyze_video
+from shadow_trainer.media.video import iter_frames, probe_video
+from shadow_trainer.pipeline.analysis import analyze_video
 from shadow_trainer.pose import load_pose_estimator, resolve_model
 from shadow_trainer.pose.estimator import cuda_available
 from shadow_trainer.pose.preprocess import letterbox_video_frame
-from shadow_trainer.ultralytics_env import configure_ultralytics_offline
-from shadow_trainer.video import iter_frames, probe_video
+from shadow_trainer.pose.ultralytics_env import configure_ultralytics_offline
 
 VTEST = Path("/usr/share/doc/opencv-doc/examples/data/vtest.avi")
 TARGET_VS_ULTRALYTICS = 1.5
@@ -117,7 +117,7 @@ def pipeline_fps(clip: Path, device: str, work: Path) -> tuple[Run, float, dict[
 _CHILD = """
 import json, sys, time
 from pathlib import Path
-from shadow_trainer.pipeline import analyze_video
+from shadow_trainer.pipeline.analysis import analyze_video
 start, cpu = time.perf_counter(), time.process_time()
 r = analyze_video(Path(sys.argv[1]), Path(sys.argv[2]), device=sys.argv[3], pose_precision=sys.argv[4])
 wall, cpu = time.perf_counter() - start, time.process_time() - cpu

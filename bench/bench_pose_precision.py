@@ -19,7 +19,7 @@ import numpy as np
 from bench_pose_rate import agreement, run
 from realbox import LabelledClip, Score, labelled_clips, score_clip
 
-from shadow_trainer.pose_options import PRECISIONS
+from shadow_trainer.pose.options import PRECISIONS
 
 
 def main() -> None:

@@ -20,9 +20,9 @@ from typing import Any
 import numpy as np
 from realbox import LabelledClip, labelled_clips, score_clip
 
-from shadow_trainer.pipeline import analyze_video
-from shadow_trainer.pose_rate import pose_stride
-from shadow_trainer.video import probe_video
+from shadow_trainer.media.video import probe_video
+from shadow_trainer.pipeline.analysis import analyze_video
+from shadow_trainer.pose.rate import pose_stride
 
 # COCO's per-keypoint OKS constants (nose … ankles).
 SIGMAS = np.array([0.26, 0.25, 0.25, 0.35, 0.35, 0.79, 0.79, 0.72, 0.72, 0.62, 0.62, 1.07, 1.07, 0.87, 0.87,

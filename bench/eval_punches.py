@@ -17,7 +17,7 @@ from typing import Any
 from boxing_sim import Score, clip_seed, score_clip, simulate_clip
 from shadow_trainer.punches import classify_tracks, validate_keypoints
 from shadow_trainer.punches.candidate_model import load_candidate_model
-from shadow_trainer.track_series import from_keypoints
+from shadow_trainer.tracking.series import from_keypoints
 
 HELD_OUT_SEED = 90210
 CONDITIONS = ("view", "fps", "noise", "mirrored", "second_person", "stance")

@@ -34,8 +34,8 @@ from realbox import (
     score_clip,
 )
 
-from shadow_trainer.pipeline import analyze_video
-from shadow_trainer.pose_options import DEFAULT_PRECISION, PRECISIONS, Precision
+from shadow_trainer.pipeline.analysis import analyze_video
+from shadow_trainer.pose.options import DEFAULT_PRECISION, PRECISIONS, Precision
 from shadow_trainer.punches import classify_keypoints, load_keypoints, summarize_punches
 
 COLUMNS = ("clip", "labels", "pred", "TP", "prec", "rec_A", "F1_A", "rec", "type", "jab/x", "hand", "stance")

@@ -35,13 +35,13 @@ from realbox import LabelledClip, Score, labelled_clips, match_frames, non_boxin
 
 from boxing_sim import clip_seed, simulate_clip
 from boxing_sim.scoring import match_fighters
-from shadow_trainer.pose_options import DEFAULT_PRECISION, PRECISIONS
+from shadow_trainer.pose.options import DEFAULT_PRECISION, PRECISIONS
 from shadow_trainer.punches.candidate_features import FEATURE_NAMES, candidate_features
 from shadow_trainer.punches.candidate_model import KINDS, WEIGHTS_PATH, CandidateModel
 from shadow_trainer.punches.detection import Candidate, find_candidates
 from shadow_trainer.punches.fighters import track_body
 from shadow_trainer.punches.pipeline import classify_tracks
-from shadow_trainer.track_series import TrackSeries, from_keypoints
+from shadow_trainer.tracking.series import TrackSeries, from_keypoints
 
 TRAIN_SEEDS = (1, 2)
 VALIDATION_SEED = 7

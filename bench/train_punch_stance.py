@@ -17,7 +17,7 @@ from scipy.optimize import minimize
 from boxing_sim import clip_seed, simulate_clip
 from shadow_trainer.punches.fighters import track_body
 from shadow_trainer.punches.stance import FEATURE_NAMES, WEIGHTS_PATH, stance_features
-from shadow_trainer.track_series import from_keypoints
+from shadow_trainer.tracking.series import from_keypoints
 
 
 def clip_rows(seed: int, clips: int, variety: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

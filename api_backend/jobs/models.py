@@ -11,7 +11,7 @@ from sqlalchemy import JSON, BigInteger, Float, Index, Integer, String, Text, Un
 from sqlalchemy.orm import Mapped, mapped_column
 
 from api_backend.db.base import Base, UTCDateTime, utcnow
-from shadow_trainer.outputs import OUTPUT_NAMES
+from shadow_trainer.documents.outputs import OUTPUT_NAMES
 
 
 class JobStatus(enum.StrEnum):

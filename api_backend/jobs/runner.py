@@ -37,7 +37,7 @@ from api_backend.observability.worker_metrics import (
 from api_backend.settings import get_settings
 from api_backend.storage import get_storage
 from shadow_trainer.errors import AnalysisCancelled, AnalysisError
-from shadow_trainer.pipeline import AnalysisResult, analyze_video
+from shadow_trainer.pipeline.analysis import AnalysisResult, analyze_video
 
 log = logging.getLogger(__name__)
 

@@ -9,7 +9,7 @@ from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field
 
 from api_backend.jobs.models import JobStatus
 from api_backend.openapi_docs import JOB_EXAMPLE, SESSIONS_EXAMPLE
-from shadow_trainer.pose_options import Device
+from shadow_trainer.pose.options import Device
 
 
 class JobOptions(BaseModel):

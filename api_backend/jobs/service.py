@@ -29,8 +29,8 @@ from api_backend.settings import Settings, get_settings
 from api_backend.storage import Storage
 from api_backend.webhooks.address_check import CallbackAddressError, check_callback_url
 from shadow_trainer.errors import InvalidVideoError
+from shadow_trainer.media.video import VideoInfo, probe_video
 from shadow_trainer.pose import available_models
-from shadow_trainer.video import VideoInfo, probe_video
 
 log = logging.getLogger(__name__)
 

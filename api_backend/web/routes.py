@@ -16,7 +16,7 @@ from starlette.types import Scope
 
 from api_backend.deps import SettingsDep
 from shadow_trainer.pose import available_models
-from shadow_trainer.pose_options import DEVICES
+from shadow_trainer.pose.options import DEVICES
 
 WEB_DIR = Path(__file__).resolve().parent
 PAGES_DIR = WEB_DIR / "pages"

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from shadow_trainer.keypoint_names import KEYPOINT_INDEX as K
-from shadow_trainer.keypoint_names import NUM_KEYPOINTS
+from shadow_trainer.pose.keypoint_names import KEYPOINT_INDEX as K
+from shadow_trainer.pose.keypoint_names import NUM_KEYPOINTS
 
 FloatArray = NDArray[np.float64]
 UP = np.array([0.0, 1.0, 0.0])

@@ -19,8 +19,8 @@ from boxing_sim.camera import Camera, random_camera
 from boxing_sim.choreography import Script, make_script, punch_type
 from boxing_sim.motion import Style, simulate_3d
 from boxing_sim.variety import WIDE_FPS, Variety, random_variety
-from shadow_trainer.keypoint_names import KEYPOINT_INDEX as K
-from shadow_trainer.keypoint_names import KEYPOINT_NAMES, NUM_KEYPOINTS
+from shadow_trainer.pose.keypoint_names import KEYPOINT_INDEX as K
+from shadow_trainer.pose.keypoint_names import KEYPOINT_NAMES, NUM_KEYPOINTS
 
 FloatArray = NDArray[np.float64]
 VIEWS: dict[str, tuple[float, float]] = {"front": (0, 20), "three_quarter": (20, 60), "side": (60, 95)}

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from shadow_trainer.pipeline import analyze_video
+from shadow_trainer.pipeline.analysis import analyze_video
 
 pytestmark = pytest.mark.slow  # starts the service as processes
 

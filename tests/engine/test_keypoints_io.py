@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from shadow_trainer.errors import InvalidKeypointsError
-from shadow_trainer.keypoint_names import KEYPOINT_NAMES
+from shadow_trainer.pose.keypoint_names import KEYPOINT_NAMES
 from shadow_trainer.punches import load_keypoints, validate_keypoints
 
 

@@ -16,12 +16,12 @@ import numpy as np
 import pytest
 
 from shadow_trainer.errors import AnalysisCancelled, AnalysisError, InvalidVideoError, ModelNotFoundError
-from shadow_trainer.keypoint_names import KEYPOINT_NAMES
-from shadow_trainer.pipeline import AnalysisResult, analyze_video
+from shadow_trainer.media.video import probe_video
+from shadow_trainer.pipeline.analysis import AnalysisResult, analyze_video
 from shadow_trainer.pose import PoseEstimator
 from shadow_trainer.pose.estimator import cuda_available
+from shadow_trainer.pose.keypoint_names import KEYPOINT_NAMES
 from shadow_trainer.punches import classify_keypoints, load_keypoints
-from shadow_trainer.video import probe_video
 
 from .conftest import vtest_frames, write_clip
 

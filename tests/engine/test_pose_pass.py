@@ -11,12 +11,12 @@ from typing import Any
 import numpy as np
 import pytest
 
+from shadow_trainer.media.video import probe_video
+from shadow_trainer.pipeline.pose_pass import interpolate_people, run_pose_pass
+from shadow_trainer.pipeline.progress import Progress
 from shadow_trainer.pose import PoseDetections, PoseEstimator
+from shadow_trainer.pose.rate import pose_stride
 from shadow_trainer.pose.runtimes import TorchPose
-from shadow_trainer.pose_pass import interpolate_people, run_pose_pass
-from shadow_trainer.pose_rate import pose_stride
-from shadow_trainer.progress import Progress
-from shadow_trainer.video import probe_video
 
 
 class _SlowEchoRuntime:

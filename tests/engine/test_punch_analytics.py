@@ -11,7 +11,7 @@ import pytest
 
 from boxing_sim import simulate_clip
 from boxing_sim.clip import ClipConditions
-from shadow_trainer.keypoint_names import KEYPOINT_INDEX as K
+from shadow_trainer.pose.keypoint_names import KEYPOINT_INDEX as K
 from shadow_trainer.punches import classify_keypoints, summarize_punches
 from shadow_trainer.punches.analytics import analytics, combos, rounds, timeline
 from shadow_trainer.punches.features import BodySeries

@@ -16,7 +16,7 @@ import pytest
 
 from boxing_sim import ClipConditions, Score, clip_seed, match, score_clip, simulate_clip
 from boxing_sim.choreography import make_script
-from shadow_trainer.keypoint_names import KEYPOINT_NAMES
+from shadow_trainer.pose.keypoint_names import KEYPOINT_NAMES
 from shadow_trainer.punches import classify_keypoints, summarize_punches
 
 TEST_SEED = 4242

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from shadow_trainer.render import fighter_label_origin
+from shadow_trainer.render.draw import fighter_label_origin
 
 LINE = 40  # the renderer's line height at 720p
 

@@ -11,7 +11,7 @@ from boxing_sim import ClipConditions, simulate_clip, write_dataset
 from boxing_sim.body import Proportions
 from boxing_sim.choreography import make_script
 from boxing_sim.motion import Style, simulate_3d
-from shadow_trainer.keypoint_names import KEYPOINT_INDEX as K
+from shadow_trainer.pose.keypoint_names import KEYPOINT_INDEX as K
 from shadow_trainer.punches import load_keypoints, validate_keypoints
 
 

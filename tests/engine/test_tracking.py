@@ -9,8 +9,8 @@ import numpy as np
 from shadow_trainer.pose import PoseEstimator
 from shadow_trainer.pose.preprocess import letterbox_image
 from shadow_trainer.punches.fighters import prominence
-from shadow_trainer.track_series import Track
-from shadow_trainer.tracking import PersonTracker
+from shadow_trainer.tracking.series import Track
+from shadow_trainer.tracking.tracker import PersonTracker
 
 from .conftest import vtest_frames
 

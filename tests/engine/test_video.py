@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from shadow_trainer.errors import InvalidVideoError, VideoLimitError
-from shadow_trainer.video import (
+from shadow_trainer.media.video import (
     DecodeReport,
     VideoLimits,
     iter_frames,
@@ -142,7 +142,7 @@ def test_a_pixel_bomb_is_refused_from_its_declared_size_in_bounded_memory(tmp_pa
     # parent's too): decoding the frame would take ~800 MB.
     code = (
         "import re, sys; from pathlib import Path\n"
-        "from shadow_trainer.video import VideoLimits, probe_video\n"
+        "from shadow_trainer.media.video import VideoLimits, probe_video\n"
         "from shadow_trainer.errors import VideoLimitError\n"
         "try:\n"
         "    probe_video(Path(sys.argv[1]), VideoLimits(max_pixels=3840 * 2160))\n"

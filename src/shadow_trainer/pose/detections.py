@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from shadow_trainer.keypoint_names import NUM_KEYPOINTS
+from shadow_trainer.pose.keypoint_names import NUM_KEYPOINTS
 
 
 @dataclass(frozen=True)

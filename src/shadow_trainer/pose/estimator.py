@@ -16,11 +16,11 @@ from shadow_trainer.errors import AnalysisError
 from shadow_trainer.pose.detections import PoseDetections
 from shadow_trainer.pose.models import model_folder, resolve_model
 from shadow_trainer.pose.onnx_export import default_cache_dir, exported_onnx
+from shadow_trainer.pose.options import DEFAULT_MODEL, Precision
 from shadow_trainer.pose.postprocess import to_detections
 from shadow_trainer.pose.preprocess import Letterbox, letterbox_image
 from shadow_trainer.pose.quantize import quantized_onnx
 from shadow_trainer.pose.runtimes import OnnxRuntimePose, PoseRuntime, TorchPose
-from shadow_trainer.pose_options import DEFAULT_MODEL, Precision
 
 log = logging.getLogger(__name__)
 

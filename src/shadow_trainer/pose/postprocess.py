@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from shadow_trainer.keypoint_names import NUM_KEYPOINTS
 from shadow_trainer.pose.detections import PoseDetections
+from shadow_trainer.pose.keypoint_names import NUM_KEYPOINTS
 from shadow_trainer.pose.preprocess import Letterbox
-from shadow_trainer.tracking import iou_matrix
+from shadow_trainer.tracking.tracker import iou_matrix
 
 CONF_THRESHOLD = 0.25  # Ultralytics' predict default
 IOU_THRESHOLD = 0.7  # Ultralytics' NMS default

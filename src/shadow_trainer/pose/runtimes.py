@@ -14,7 +14,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from shadow_trainer.pose.postprocess import CONF_THRESHOLD, candidates
-from shadow_trainer.ultralytics_env import configure_ultralytics_offline
+from shadow_trainer.pose.ultralytics_env import configure_ultralytics_offline
 
 
 class PoseRuntime(Protocol):

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
-from shadow_trainer.keypoint_names import KEYPOINT_INDEX as K
+from shadow_trainer.pose.keypoint_names import KEYPOINT_INDEX as K
 from shadow_trainer.punches.detection import Candidate
 from shadow_trainer.punches.features import ArmSeries, BodySeries
 

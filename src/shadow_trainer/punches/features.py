@@ -14,7 +14,7 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy.ndimage import gaussian_filter1d, percentile_filter
 
-from shadow_trainer.keypoint_names import KEYPOINT_INDEX as K
+from shadow_trainer.pose.keypoint_names import KEYPOINT_INDEX as K
 
 FloatArray = NDArray[np.float64]
 

@@ -15,12 +15,12 @@ from typing import Any
 
 import numpy as np
 
-from shadow_trainer.keypoint_names import KEYPOINT_INDEX as K
+from shadow_trainer.pose.keypoint_names import KEYPOINT_INDEX as K
 from shadow_trainer.punches.candidate_model import CandidateModel
 from shadow_trainer.punches.detector import ScoredCandidate, detect_punches
 from shadow_trainer.punches.features import BodySeries, body_series
 from shadow_trainer.punches.stance import Stance, estimate_stance, stance_switches
-from shadow_trainer.track_series import Track, TrackSeries
+from shadow_trainer.tracking.series import Track, TrackSeries
 
 # Keypoints below this confidence are treated as missing (pose models emit junk there).
 MIN_CONFIDENCE = 0.3

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from shadow_trainer.errors import InvalidKeypointsError
-from shadow_trainer.keypoint_names import KEYPOINT_NAMES, NUM_KEYPOINTS
+from shadow_trainer.pose.keypoint_names import KEYPOINT_NAMES, NUM_KEYPOINTS
 
 
 def load_keypoints(path: Path) -> dict[str, Any]:

@@ -10,7 +10,7 @@ from shadow_trainer.punches.detector import ScoredCandidate
 from shadow_trainer.punches.fighters import FighterAnalysis, analyse_track, main_fighter, other_hand_dropped
 from shadow_trainer.punches.keypoints_io import validate_keypoints
 from shadow_trainer.punches.stance import UNKNOWN
-from shadow_trainer.track_series import TrackSeries, from_keypoints
+from shadow_trainer.tracking.series import TrackSeries, from_keypoints
 
 # Stance evidence below this is no better than a coin toss for telling the lead hand.
 COIN_TOSS = 0.55

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from shadow_trainer.keypoint_names import KEYPOINT_INDEX as K
+from shadow_trainer.pose.keypoint_names import KEYPOINT_INDEX as K
 from shadow_trainer.punches.features import BodySeries
 
 DEFAULT_STANCE = "orthodox"

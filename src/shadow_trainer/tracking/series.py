@@ -17,8 +17,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from shadow_trainer.keypoint_names import NUM_KEYPOINTS
-from shadow_trainer.tracking import PersonTracker, tracker_for
+from shadow_trainer.pose.keypoint_names import NUM_KEYPOINTS
+from shadow_trainer.tracking.tracker import PersonTracker, tracker_for
 
 FloatArray = NDArray[np.float64]
 COORD_DECIMALS = 2

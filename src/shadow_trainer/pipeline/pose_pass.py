@@ -17,14 +17,14 @@ from pathlib import Path
 import numpy as np
 from av.video.reformatter import VideoReformatter
 
-from shadow_trainer.keypoints_writer import KeypointsWriter
+from shadow_trainer.documents.keypoints_writer import KeypointsWriter
+from shadow_trainer.documents.pose_log import PoseLogWriter
+from shadow_trainer.media.video import NO_LIMITS, DecodeReport, VideoInfo, VideoLimits, iter_frames
+from shadow_trainer.pipeline.prefetch import BackgroundWorker, Prefetcher
+from shadow_trainer.pipeline.progress import Progress
 from shadow_trainer.pose import Letterbox, PoseDetections, PoseEstimator
 from shadow_trainer.pose.preprocess import letterbox_video_frame
-from shadow_trainer.pose_log import PoseLogWriter
-from shadow_trainer.prefetch import BackgroundWorker, Prefetcher
-from shadow_trainer.progress import Progress
-from shadow_trainer.tracking import tracker_for
-from shadow_trainer.video import NO_LIMITS, DecodeReport, VideoInfo, VideoLimits, iter_frames
+from shadow_trainer.tracking.tracker import tracker_for
 
 CANCEL_POLL_FRAMES = 8
 

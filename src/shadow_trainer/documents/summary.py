@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from shadow_trainer.video import VideoInfo
+from shadow_trainer.media.video import VideoInfo
 
 # 2: every fighter, and the coaching analytics (combos, rounds, timeline, speed, guard, stance switches).
 SCHEMA_VERSION = 2

@@ -14,12 +14,9 @@ from typing import Any
 
 import av
 
-from shadow_trainer.encode import H264Writer
-from shadow_trainer.pose_log import PoseLog
-from shadow_trainer.prefetch import Prefetcher
-from shadow_trainer.progress import Progress
-from shadow_trainer.render import FrameRenderer
-from shadow_trainer.video import (
+from shadow_trainer.documents.pose_log import PoseLog
+from shadow_trainer.media.encode import H264Writer
+from shadow_trainer.media.video import (
     DecodeReport,
     VideoInfo,
     even_size,
@@ -27,6 +24,9 @@ from shadow_trainer.video import (
     iter_frames,
     writable_upright_frame,
 )
+from shadow_trainer.pipeline.prefetch import Prefetcher
+from shadow_trainer.pipeline.progress import Progress
+from shadow_trainer.render.draw import FrameRenderer
 
 CANCEL_POLL_FRAMES = 8
 

@@ -13,8 +13,8 @@ from typing import BinaryIO
 
 import numpy as np
 
-from shadow_trainer.keypoint_names import NUM_KEYPOINTS
 from shadow_trainer.pose.detections import PoseDetections
+from shadow_trainer.pose.keypoint_names import NUM_KEYPOINTS
 
 ROW = 7 + NUM_KEYPOINTS * 3
 FRAME, TRACK, SCORE = 0, 1, 2

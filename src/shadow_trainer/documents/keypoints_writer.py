@@ -14,8 +14,8 @@ from typing import Any, TextIO
 
 import numpy as np
 
-from shadow_trainer.keypoint_names import KEYPOINT_NAMES
 from shadow_trainer.pose.detections import PoseDetections
+from shadow_trainer.pose.keypoint_names import KEYPOINT_NAMES
 
 _COORD_DECIMALS = 2
 _SCORE_DECIMALS = 4

@@ -25,19 +25,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from shadow_trainer.documents.outputs import publish, staging_dir
+from shadow_trainer.documents.pose_log import PoseLog
+from shadow_trainer.documents.summary import build_summary
 from shadow_trainer.errors import AnalysisError
-from shadow_trainer.outputs import publish, staging_dir
+from shadow_trainer.media.video import NO_LIMITS, VideoInfo, VideoLimits, probe_video
+from shadow_trainer.pipeline.pose_pass import PosePassResult, run_pose_pass
+from shadow_trainer.pipeline.progress import Progress
+from shadow_trainer.pipeline.render_pass import render_annotated
 from shadow_trainer.pose import PoseEstimator, load_pose_estimator
-from shadow_trainer.pose_log import PoseLog
-from shadow_trainer.pose_options import DEFAULT_MODEL, DEFAULT_PRECISION, Precision
-from shadow_trainer.pose_pass import PosePassResult, run_pose_pass
-from shadow_trainer.pose_rate import POSE_FPS, pose_stride
-from shadow_trainer.progress import Progress
+from shadow_trainer.pose.options import DEFAULT_MODEL, DEFAULT_PRECISION, Precision
+from shadow_trainer.pose.rate import POSE_FPS, pose_stride
 from shadow_trainer.punches import classify_tracks, summarize_punches
-from shadow_trainer.render_pass import render_annotated
-from shadow_trainer.summary import build_summary
-from shadow_trainer.track_series import from_rows
-from shadow_trainer.video import NO_LIMITS, VideoInfo, VideoLimits, probe_video
+from shadow_trainer.tracking.series import from_rows
 
 log = logging.getLogger(__name__)
 

@@ -13,8 +13,8 @@ from typing import Any
 import cv2
 import numpy as np
 
-from shadow_trainer.keypoint_names import SKELETON
-from shadow_trainer.pose_log import BOX, KEYPOINTS, TRACK
+from shadow_trainer.documents.pose_log import BOX, KEYPOINTS, TRACK
+from shadow_trainer.pose.keypoint_names import SKELETON
 
 Rgb = tuple[int, int, int]
 MIN_KEYPOINT_CONF = 0.5

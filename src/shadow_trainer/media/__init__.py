@@ -1,0 +1,1 @@
+"""Video in and out: streaming decode with PyAV, frame geometry, H.264 encode."""

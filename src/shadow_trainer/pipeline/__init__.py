@@ -1,0 +1,1 @@
+"""The analysis of one video: the pose pass, the render pass, prefetch and progress."""

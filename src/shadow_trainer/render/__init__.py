@@ -1,0 +1,1 @@
+"""Drawing the annotated video: skeletons, boxes, punch labels."""
