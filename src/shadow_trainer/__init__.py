@@ -3,8 +3,9 @@
 Packages by stage: `media` (decode, geometry, encode), `pose` (models, runtimes, export, keypoint
 names), `tracking` (the tracker and its typed series), `punches` (detection, fighters, analytics),
 `render` (drawing), `documents` (the output documents and the pose log), `pipeline` (the two
-passes, prefetch, progress). The public entry points are here, imported on first use: a process
-that needs only a constant (the API server) does not load the pose runtimes.
+passes, prefetch, progress). The public entry points are here, imported on first use, so that
+importing one stage does not import all the others (the API server needs a few constants and the
+video probe, not the pipeline).
 """
 
 from __future__ import annotations
