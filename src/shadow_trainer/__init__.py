@@ -13,12 +13,17 @@ from __future__ import annotations
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
-if TYPE_CHECKING:
-    from shadow_trainer.documents.outputs import OUTPUT_NAMES
-    from shadow_trainer.errors import AnalysisCancelled, AnalysisError, InvalidVideoError
-    from shadow_trainer.media.video import VideoInfo, probe_video
-    from shadow_trainer.pipeline.analysis import AnalysisResult, analyze_video
-    from shadow_trainer.punches import classify_keypoints, load_keypoints
+if TYPE_CHECKING:  # the names' types, for type checkers (`x as x`: re-exported)
+    from shadow_trainer.documents.outputs import OUTPUT_NAMES as OUTPUT_NAMES
+    from shadow_trainer.errors import AnalysisCancelled as AnalysisCancelled
+    from shadow_trainer.errors import AnalysisError as AnalysisError
+    from shadow_trainer.errors import InvalidVideoError as InvalidVideoError
+    from shadow_trainer.media.video import VideoInfo as VideoInfo
+    from shadow_trainer.media.video import probe_video as probe_video
+    from shadow_trainer.pipeline.analysis import AnalysisResult as AnalysisResult
+    from shadow_trainer.pipeline.analysis import analyze_video as analyze_video
+    from shadow_trainer.punches import classify_keypoints as classify_keypoints
+    from shadow_trainer.punches import load_keypoints as load_keypoints
 
 _PUBLIC = {
     "analyze_video": "shadow_trainer.pipeline.analysis",
@@ -32,11 +37,7 @@ _PUBLIC = {
     "AnalysisCancelled": "shadow_trainer.errors",
     "InvalidVideoError": "shadow_trainer.errors",
 }
-__all__ = [
-    "OUTPUT_NAMES", "AnalysisCancelled", "AnalysisError", "AnalysisResult", "InvalidVideoError", "VideoInfo",
-    "analyze_video", "classify_keypoints", "load_keypoints", "probe_video",
-]  # fmt: skip
-assert sorted(__all__) == sorted(_PUBLIC)
+__all__ = sorted(_PUBLIC)
 
 
 def __getattr__(name: str) -> Any:

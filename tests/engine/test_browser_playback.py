@@ -13,7 +13,7 @@ import pytest
 
 from shadow_trainer.pipeline.analysis import analyze_video
 
-pytestmark = pytest.mark.slow  # starts the service as processes
+pytestmark = pytest.mark.slow  # starts Chromium
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [

@@ -75,11 +75,7 @@ def configured_service(
 
 def migrate(database_url: str) -> None:
     """`shadow-trainer db upgrade`, in this process."""
-    with pytest.MonkeyPatch.context() as monkeypatch:
-        monkeypatch.setenv("DATABASE_URL", database_url)
-        clear_caches()
-        command.upgrade(alembic_config(database_url), "head")
-    clear_caches()
+    command.upgrade(alembic_config(database_url), "head")
 
 
 def job_row(status: JobStatus = JobStatus.queued, *, ago: timedelta = timedelta(0), **values: Any) -> Job:

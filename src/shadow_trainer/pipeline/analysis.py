@@ -64,7 +64,7 @@ class _StageClock:
             self.seconds[name] = round(self.seconds.get(name, 0.0) + time.perf_counter() - start, 4)
 
 
-def _classify(info: VideoInfo, pose: PosePassResult, pose_log: PoseLog, duration: float) -> dict[str, Any]:
+def _classify(info: VideoInfo, pose: PosePassResult, pose_log: PoseLog) -> dict[str, Any]:
     """punches.json from the pose log: the same series ``keypoints.json`` would give."""
     series = from_rows(
         pose_log.sightings(), fps=info.fps, width=info.width, height=info.height, frame_count=pose.frames
@@ -102,7 +102,7 @@ def _analyze(
     pose_log = PoseLog(work / "pose.log")
     duration = pose.timestamps[-1] + 1 / info.fps if pose.frames else 0.0
     with clock("classifying"):
-        punches = _classify(info, pose, pose_log, duration)
+        punches = _classify(info, pose, pose_log)
         punch_summary = summarize_punches(punches, duration_s=duration)
     progress.stage("writing")
     with clock("writing"):

@@ -9,6 +9,7 @@ import os
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import ExitStack
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -21,10 +22,10 @@ from api_backend.db.engine import session_scope
 from api_backend.db.models import Base
 from api_backend.jobs.models import Job, JobStatus
 from api_backend.maintenance import service
-from api_backend.settings import Settings, get_settings
+from api_backend.settings import Settings
 from api_backend.storage.local import LocalStorage
 from api_backend.workers.models import WorkerHeartbeat
-from tests.support.inprocess import SentTask, TaskRecorder, clear_caches, job_row
+from tests.support.inprocess import SentTask, TaskRecorder, configured_service, job_row
 from tests.support.services import postgres_database
 
 DEAD, ALIVE = "cpu-111@dead-host", "cpu-222@live-host"
@@ -35,28 +36,16 @@ def settings(
     request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[Settings]:
     """Point this process's settings, engine and storage at a fresh database and folder."""
-
-    def configure(url: str) -> Settings:
-        for name, value in {
-            "DATABASE_URL": url, "DATA_DIR": str(tmp_path / "data"), "STORAGE_BACKEND": "local",
-            "FILE_RETENTION_DAYS": "30", "STUCK_JOB_TIMEOUT_S": "600", "JOB_MAX_RETRIES": "2",
-            "WORKER_HEARTBEAT_S": "10",
-        }.items():  # fmt: skip
-            monkeypatch.setenv(name, value)
-        clear_caches()
-        Base.metadata.create_all(db_engine.get_engine())
-        return get_settings()
-
-    try:
+    env = {"FILE_RETENTION_DAYS": "30", "STUCK_JOB_TIMEOUT_S": "600", "JOB_MAX_RETRIES": "2",
+           "WORKER_HEARTBEAT_S": "10"}  # fmt: skip
+    with ExitStack() as stack:
         if request.param == "sqlite":
-            yield configure(f"sqlite:///{tmp_path / 'maintenance.db'}")
+            url = f"sqlite:///{tmp_path / 'maintenance.db'}"
         else:
-            with postgres_database() as url:
-                yield configure(url)
-                db_engine.get_engine().dispose()
-    finally:
-        monkeypatch.undo()
-        clear_caches()
+            url = stack.enter_context(postgres_database())
+        configured = stack.enter_context(configured_service(monkeypatch, url, tmp_path / "data", **env))
+        Base.metadata.create_all(db_engine.get_engine())
+        yield configured
 
 
 @pytest.fixture
