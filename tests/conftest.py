@@ -11,9 +11,9 @@ import pytest
 
 from tests.support.inprocess import InProcessApi, in_process_api, migrate
 from tests.support.services import (
-    create_bucket,
     postgres_database,
     redis_server,
+    s3_bucket,
     s3_server,
     s3_settings,
 )
@@ -118,15 +118,12 @@ def distributed_stack(
     tmp_path_factory: pytest.TempPathFactory, postgres_url: str, redis_url: str, s3_endpoint: str
 ) -> Iterator[ServiceStack]:
     """PostgreSQL + Redis + S3, API and one CPU worker as separate processes."""
-    env = {
-        "DATABASE_URL": postgres_url,
-        "REDIS_URL": redis_url,
-        **s3_settings(s3_endpoint, create_bucket(s3_endpoint)),
-    }
-    with running_stack(
-        "distributed", tmp_path_factory.mktemp("distributed"), {**env, "MAX_UPLOAD_MB": "8"}
-    ) as stack:
-        yield stack
+    with s3_bucket(s3_endpoint) as bucket:
+        env = {"DATABASE_URL": postgres_url, "REDIS_URL": redis_url, **s3_settings(s3_endpoint, bucket)}
+        with running_stack(
+            "distributed", tmp_path_factory.mktemp("distributed"), {**env, "MAX_UPLOAD_MB": "8"}
+        ) as stack:
+            yield stack
 
 
 @pytest.fixture(scope="session")

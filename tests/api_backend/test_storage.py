@@ -12,7 +12,7 @@ import pytest
 from api_backend.storage import ObjectNotFound, Storage, StorageError
 from api_backend.storage.local import LocalStorage
 from api_backend.storage.s3 import S3Storage
-from tests.support.services import S3_ACCESS_KEY, S3_SECRET_KEY, create_bucket
+from tests.support.services import S3_ACCESS_KEY, S3_SECRET_KEY, s3_bucket
 
 
 def make_s3(endpoint: str, bucket: str, **overrides: object) -> S3Storage:
@@ -30,7 +30,8 @@ def storage(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Storage]
         yield LocalStorage(tmp_path / "storage")
         return
     endpoint = request.getfixturevalue("s3_endpoint")
-    yield make_s3(endpoint, create_bucket(endpoint))
+    with s3_bucket(endpoint) as bucket:
+        yield make_s3(endpoint, bucket)
 
 
 def stored(storage: Storage, key: str) -> bool:
@@ -119,8 +120,14 @@ def test_local_storage_serves_from_disk_and_has_no_url(tmp_path: Path) -> None:
     assert storage.download_url("a/b.json", filename="b.json", expires_s=60) is None
 
 
-def test_s3_presigned_url_downloads_and_is_signed(s3_endpoint: str, tmp_path: Path) -> None:
-    storage = make_s3(s3_endpoint, create_bucket(s3_endpoint))
+@pytest.fixture
+def s3_storage(s3_endpoint: str) -> Iterator[S3Storage]:
+    with s3_bucket(s3_endpoint) as bucket:
+        yield make_s3(s3_endpoint, bucket)
+
+
+def test_s3_presigned_url_downloads_and_is_signed(s3_storage: S3Storage, tmp_path: Path) -> None:
+    storage = s3_storage
     put_bytes(storage, "jobs/x/outputs/summary.json", b'{"ok": true}', tmp_path)
     url = storage.download_url("jobs/x/outputs/summary.json", filename="summary.json", expires_s=120)
     assert url is not None

@@ -31,9 +31,9 @@ import yaml
 
 from tests.support.services import (
     RedisServer,
-    create_bucket,
     free_port,
     postgres_database,
+    s3_bucket,
     s3_settings,
     started,
     wait_until,
@@ -260,8 +260,7 @@ def service_env(
     """
     del postgres_url  # the shared server is up; this module gets a database of its own
     broker = RedisServer(tmp_path_factory.mktemp("redis"))
-    with postgres_database() as database, started(broker):
-        bucket = create_bucket(s3_endpoint)
+    with postgres_database() as database, started(broker), s3_bucket(s3_endpoint) as bucket:
         s3 = s3_settings(s3_endpoint, bucket)
         shell = {
             "SECRET_KEY": "a-long-random-secret-for-this-test-only-0123456789",

@@ -17,7 +17,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Protocol, TypeVar
 
@@ -29,6 +29,13 @@ from botocore.exceptions import BotoCoreError, ClientError
 S3_ACCESS_KEY = "shadow-test"
 S3_SECRET_KEY = "shadow-test-secret"
 S3_DEFAULT_ENDPOINT = "http://127.0.0.1:8333"
+# SeaweedFS gives each bucket a volume of its own. Left to itself `weed mini` allows free disk ÷ volume
+# size (1 GiB) volumes, so a machine with little free disk, or a long-lived server holding earlier
+# runs' buckets, ran out and answered every new bucket's PutObject with InternalError. Volumes grow as
+# written (nothing is preallocated), so a fixed count of small ones costs no disk.
+S3_VOLUME_ARGS = ("-volume.max=400", "-master.volumeSizeLimitMB=64", "-master.telemetry=false")
+# A test bucket older than this belongs to a run that ended without removing it.
+S3_STALE_BUCKET_S = 3600
 
 
 def free_port() -> int:
@@ -208,7 +215,7 @@ class S3Server:
         log = (self.tmp / "weed.log").open("ab")
         self.process = subprocess.Popen(
             [weed_binary(), "mini", f"-dir={self.tmp / 'data'}", "-ip=127.0.0.1", "-ip.bind=127.0.0.1",
-             f"-s3.config={config}", "-master.telemetry=false", *self.ports],
+             f"-s3.config={config}", *S3_VOLUME_ARGS, *self.ports],
             stdout=log, stderr=subprocess.STDOUT,
         )  # fmt: skip
         log.close()
@@ -245,6 +252,7 @@ def s3_server(tmp: Path) -> Iterator[str]:
     """The shared S3 server: reuse one already serving our test credentials, else start it."""
     endpoint = os.environ.get("TEST_S3_ENDPOINT", S3_DEFAULT_ENDPOINT)
     if _s3_answers(endpoint):
+        remove_stale_buckets(endpoint)
         yield endpoint
         return
     with started(S3Server(tmp)) as server:
@@ -261,10 +269,48 @@ def s3_settings(endpoint: str, bucket: str) -> dict[str, str]:
     }
 
 
+TEST_BUCKET_PREFIX = "shadow-test-"
+
+
 def create_bucket(endpoint: str) -> str:
-    name = f"shadow-test-{uuid.uuid4().hex[:10]}"
+    name = f"{TEST_BUCKET_PREFIX}{uuid.uuid4().hex[:10]}"
     s3_client(endpoint).create_bucket(Bucket=name)
     return name
+
+
+def remove_bucket(endpoint: str, name: str) -> None:
+    """Empty the bucket and delete it, which frees its volume on the server."""
+    client = s3_client(endpoint)
+    for page in client.get_paginator("list_objects_v2").paginate(Bucket=name):
+        keys = [{"Key": item["Key"]} for item in page.get("Contents", [])]
+        if keys:
+            client.delete_objects(Bucket=name, Delete={"Objects": keys, "Quiet": True})
+    for upload in client.list_multipart_uploads(Bucket=name).get("Uploads", []):
+        client.abort_multipart_upload(Bucket=name, Key=upload["Key"], UploadId=upload["UploadId"])
+    client.delete_bucket(Bucket=name)
+
+
+@contextmanager
+def s3_bucket(endpoint: str) -> Iterator[str]:
+    """A new, empty bucket of the test run, removed with its objects afterwards."""
+    name = create_bucket(endpoint)
+    try:
+        yield name
+    finally:
+        # The server may be down (a fault test) or the bucket gone already: the next sweep gets it.
+        with suppress(BotoCoreError, ClientError):
+            remove_bucket(endpoint, name)
+
+
+def remove_stale_buckets(endpoint: str, older_than_s: float = S3_STALE_BUCKET_S) -> None:
+    """Remove test buckets that earlier runs left on a long-lived server (a run killed midway).
+
+    Only old ones: a bucket of a few minutes may belong to another test process running now."""
+    cutoff = time.time() - older_than_s
+    for bucket in s3_client(endpoint).list_buckets().get("Buckets", []):
+        if bucket["Name"].startswith(TEST_BUCKET_PREFIX) and bucket["CreationDate"].timestamp() < cutoff:
+            with suppress(ClientError):  # another run removed it first
+                remove_bucket(endpoint, bucket["Name"])
 
 
 class PrivateServers:
