@@ -12,7 +12,13 @@ import pytest
 from api_backend.storage import ObjectNotFound, Storage, StorageError
 from api_backend.storage.local import LocalStorage
 from api_backend.storage.s3 import S3Storage
-from tests.support.services import S3_ACCESS_KEY, S3_SECRET_KEY, s3_bucket
+from tests.support.services import (
+    S3_ACCESS_KEY,
+    S3_SECRET_KEY,
+    TEST_BUCKET_PREFIX,
+    remove_bucket,
+    s3_bucket,
+)
 
 
 def make_s3(endpoint: str, bucket: str, **overrides: object) -> S3Storage:
@@ -151,7 +157,11 @@ def test_s3_unreachable_is_a_storage_error() -> None:
 
 
 def test_ensure_bucket_creates_it_once(s3_endpoint: str) -> None:
-    storage = make_s3(s3_endpoint, f"fresh-{os.urandom(4).hex()}")
-    storage.ensure_bucket()
-    storage.ensure_bucket()
-    storage.ping()
+    name = f"{TEST_BUCKET_PREFIX}{os.urandom(5).hex()}"
+    storage = make_s3(s3_endpoint, name)
+    try:
+        storage.ensure_bucket()
+        storage.ensure_bucket()
+        storage.ping()
+    finally:
+        remove_bucket(s3_endpoint, name)
