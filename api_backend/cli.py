@@ -126,12 +126,12 @@ def keys_create(
 ) -> None:
     """Create an API key. It is printed once; only its hash is stored."""
     from api_backend.auth.keys import create_key
-    from api_backend.db.engine import get_sessionmaker
+    from api_backend.db.engine import session_scope
 
-    with get_sessionmaker()() as session:
+    with session_scope() as session:
         row, key = create_key(session, name, owner)
-        typer.echo(f"created key {row.prefix}… for {row.name} (owner {row.owner}); store it now:", err=True)
-        typer.echo(f"its webhook secret (verify webhooks with it): {row.webhook_secret}", err=True)
+    typer.echo(f"created key {row.prefix}… for {row.name} (owner {row.owner}); store it now:", err=True)
+    typer.echo(f"its webhook secret (verify webhooks with it): {row.webhook_secret}", err=True)
     typer.echo(key)
 
 
@@ -153,9 +153,9 @@ def keys_revoke(
 ) -> None:
     """Revoke an API key at once."""
     from api_backend.auth.keys import revoke_key
-    from api_backend.db.engine import get_sessionmaker
+    from api_backend.db.engine import session_scope
 
-    with get_sessionmaker()() as session:
+    with session_scope() as session:
         if not revoke_key(session, prefix):
             typer.echo(f"no active key with prefix {prefix}", err=True)
             raise typer.Exit(1)

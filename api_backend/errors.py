@@ -13,6 +13,16 @@ from pydantic import BaseModel, Field
 from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from api_backend.domain_errors import (
+    BadRequest,
+    Conflict,
+    DomainError,
+    Gone,
+    Invalid,
+    LimitReached,
+    NotFound,
+    Unavailable,
+)
 from api_backend.observability.api_metrics import STORAGE_ERRORS
 from api_backend.storage.base import StorageError
 
@@ -34,6 +44,18 @@ HTTP_CODES = {
 }
 
 
+# The one place where a kind of refusal of the domain becomes an HTTP status.
+DOMAIN_STATUS: dict[type[DomainError], int] = {
+    BadRequest: 400,
+    NotFound: 404,
+    Conflict: 409,
+    Gone: 410,
+    Invalid: 422,
+    LimitReached: 429,
+    Unavailable: 503,
+}
+
+
 class ErrorDetail(BaseModel):
     code: str = Field(description="stable machine-readable code, e.g. invalid_video")
     message: str = Field(description="what went wrong, for people")
@@ -47,7 +69,8 @@ class ErrorOut(BaseModel):
 
 
 class ApiError(Exception):
-    """An error with a stable code that maps to an HTTP status."""
+    """An error of the HTTP layer itself (authentication, rate limits, the upload's framing), with
+    its status; the services raise `DomainError`s instead."""
 
     def __init__(
         self,
@@ -74,6 +97,16 @@ def error_response(
 async def _api_error(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, ApiError)
     return error_response(exc.status_code, exc.code, exc.message, exc.details, headers=exc.headers)
+
+
+def domain_status(exc: DomainError) -> int:
+    return next(status for kind, status in DOMAIN_STATUS.items() if isinstance(exc, kind))
+
+
+async def _domain_error(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, DomainError)
+    headers = {"Retry-After": str(exc.retry_after_s)} if exc.retry_after_s is not None else None
+    return error_response(domain_status(exc), exc.code, exc.message, exc.details, headers=headers)
 
 
 async def _http_error(_: Request, exc: Exception) -> JSONResponse:
@@ -117,6 +150,7 @@ def internal_error_response(exc: Exception) -> JSONResponse:
 
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ApiError, _api_error)
+    app.add_exception_handler(DomainError, _domain_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(OperationalError, _database_down)

@@ -1,5 +1,5 @@
-"""Creating, finding and revoking API keys. Keys are random 256-bit secrets, so one SHA-256 is
-enough to store them safely (no slow hash needed: nothing to brute-force)."""
+"""Creating, finding and revoking API keys, in the caller's transaction. Keys are random 256-bit
+secrets, so one SHA-256 is enough to store them safely (no slow hash needed: nothing to brute-force)."""
 
 from __future__ import annotations
 
@@ -36,7 +36,6 @@ def create_key(session: Session, name: str, owner: str | None = None) -> tuple[A
         webhook_secret=new_webhook_secret(),
     )
     session.add(row)
-    session.commit()
     return row, key
 
 
@@ -63,5 +62,4 @@ def revoke_key(session: Session, prefix: str) -> bool:
     if row is None or row.revoked_at is not None:
         return False
     row.revoked_at = utcnow()
-    session.commit()
     return True

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
+from api_backend.db.transaction import commit
 from api_backend.settings import get_settings
 
 
@@ -46,13 +47,15 @@ def get_sessionmaker() -> sessionmaker[Session]:
 
 @contextmanager
 def session_scope() -> Iterator[Session]:
-    """A session that commits on success and rolls back on error (for workers and scripts)."""
+    """A session that commits once when the block ends (rolls back when it raised): the unit of
+    work of workers and scripts, as a request's is the request (`deps.get_session`)."""
     session = get_sessionmaker()()
     try:
-        yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
+        try:
+            yield session
+        except BaseException:
+            session.rollback()
+            raise
+        commit(session)
     finally:
         session.close()

@@ -19,6 +19,7 @@ from api_backend.auth.rate_limit import enforce_client_rate_limit, enforce_rate_
 from api_backend.auth.signing import verify_output
 from api_backend.db.engine import get_sessionmaker
 from api_backend.deps import OwnerDep, SessionDep, SettingsDep, StorageDep
+from api_backend.domain_errors import NotFound
 from api_backend.errors import ApiError, validation_details
 from api_backend.jobs import repository, service
 from api_backend.jobs.events import job_event_stream
@@ -98,13 +99,13 @@ def parse_job_id(job_id: str) -> uuid.UUID:
     try:
         return uuid.UUID(job_id)
     except ValueError as exc:
-        raise ApiError(404, "job_not_found", f"no job with id {job_id!r}") from exc
+        raise NotFound("job_not_found", f"no job with id {job_id!r}") from exc
 
 
 def load_job(session: Session, job_id: str, owner: str | None) -> Job:
     job = repository.get_job(session, parse_job_id(job_id), owner=owner)
     if job is None:
-        raise ApiError(404, "job_not_found", f"no job with id {job_id!r}")
+        raise NotFound("job_not_found", f"no job with id {job_id!r}")
     return job
 
 
@@ -238,7 +239,6 @@ def update_job(
 ) -> JobOut:
     job = load_job(session, job_id, owner)
     job.title = (changes.title or "").strip() or None  # blank or null: no title
-    session.commit()
     return service.to_out(job, public_base_url(request))
 
 

@@ -25,7 +25,7 @@ from starlette.concurrency import run_in_threadpool
 
 from api_backend.auth.keys import authenticate
 from api_backend.db.engine import get_sessionmaker
-from api_backend.errors import ApiError
+from api_backend.domain_errors import LimitReached
 from api_backend.jobs import repository, service
 from api_backend.jobs.models import JobStatus
 from api_backend.settings import get_settings
@@ -180,7 +180,7 @@ def job_event_stream(
     slots, stream = get_stream_slots(), uuid.uuid4().hex
     if not slots.take(owner, stream):
         message = f"you already have {slots.limit} event streams open; close one, or poll the job instead"
-        raise ApiError(429, "too_many_streams", message, headers={"Retry-After": "5"})
+        raise LimitReached("too_many_streams", message, retry_after_s=5)
     events = _events(job_id, owner, key, base_url, stream, last_event_id)
     headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
     # The background task also runs when the client left before the generator started.

@@ -29,9 +29,7 @@ from api_backend.jobs.progress import JobProgress
 from api_backend.jobs.thumbnail import write_thumbnail
 from api_backend.jobs.upload import as_the_client_named_it
 from api_backend.observability.worker_metrics import (
-    JOBS_FINISHED,
     JOBS_STARTED,
-    record_finished,
     record_stages,
 )
 from api_backend.settings import get_settings
@@ -109,12 +107,12 @@ def run_job(job_id: uuid.UUID, task_id: str | None = None, worker: str | None = 
             stored = {**result.outputs, **_thumbnail(result, Path(tmp))}
             upload_s = _timed(_store_outputs, claimed.id, stored)
     except AnalysisCancelled:
-        _end(claimed, started, JobStatus.cancelled, stage="cancelled")
+        _end(claimed, JobStatus.cancelled, stage="cancelled")
         return
     except AnalysisError as exc:
         local = Path("input" + Path(claimed.input_key).suffix)  # the worker's copy, as the engine names it
         message = as_the_client_named_it(exc.message, local, claimed.input_filename)
-        _end(claimed, started, JobStatus.failed, stage="failed", error_code=exc.code, error_message=message)
+        _end(claimed, JobStatus.failed, stage="failed", error_code=exc.code, error_message=message)
         return
     stages = {**result.stage_seconds, "uploading": upload_s}
     record_stages(claimed.queue, stages, result.frames_per_second)
@@ -125,7 +123,6 @@ def run_job(job_id: uuid.UUID, task_id: str | None = None, worker: str | None = 
     }
     _end(
         claimed,
-        started,
         JobStatus.succeeded,
         stage="done",
         progress=1.0,
@@ -187,17 +184,15 @@ def _finish(
     *,
     from_statuses: tuple[str, ...] = repository.ACTIVE_STATUSES,
     **values: Any,
-) -> str | None:
-    """End the job (its webhook follows the commit). Returns the job's queue when this call ended it,
-    None when it had already ended (a duplicate delivery, a cancel that won)."""
+) -> None:
+    """End the job unless it already ended (a duplicate delivery, a cancel that won); it is counted
+    and its webhook sent after the commit."""
     with session_scope() as session:
-        job = end_job(session, job_id, status, from_statuses=from_statuses, **values)
-        return job.queue if job is not None else None
+        end_job(session, job_id, status, from_statuses=from_statuses, **values)
 
 
-def _end(job: ClaimedJob, started: float, status: JobStatus, **values: Any) -> None:
-    if _finish(job.id, status, **values) is not None:
-        record_finished(job.queue, status.value, values.get("error_code"), time.monotonic() - started)
+def _end(job: ClaimedJob, status: JobStatus, **values: Any) -> None:
+    _finish(job.id, status, **values)
     log.info(
         "job %s %s",
         job.id,
@@ -210,7 +205,7 @@ def fail_job(job_id: uuid.UUID, code: str, message: str, *, only_if_queued: bool
     """Record a failure that happened outside the analysis (retries exhausted, time limit, no worker);
     ``only_if_queued`` leaves a job alone that a worker started meanwhile."""
     statuses = (JobStatus.queued.value,) if only_if_queued else repository.ACTIVE_STATUSES
-    queue = _finish(
+    _finish(
         job_id,
         JobStatus.failed,
         from_statuses=statuses,
@@ -218,6 +213,4 @@ def fail_job(job_id: uuid.UUID, code: str, message: str, *, only_if_queued: bool
         error_code=code,
         error_message=message,
     )
-    if queue is not None:
-        JOBS_FINISHED.labels(queue, JobStatus.failed.value, code).inc()
     log.error("job %s failed: %s: %s", job_id, code, message)

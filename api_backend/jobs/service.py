@@ -1,4 +1,6 @@
-"""Job use cases: create (probe, store, commit, then enqueue), read, list, cancel."""
+"""Job use cases: create (probe, store, insert, enqueue after the commit), read, list, cancel, delete,
+rerun. They change rows in the caller's transaction and never commit it: the request (or a worker's
+scope) commits once (`db.transaction`)."""
 
 from __future__ import annotations
 
@@ -6,7 +8,6 @@ import base64
 import binascii
 import hashlib
 import json
-import logging
 import uuid
 from datetime import datetime
 from pathlib import Path
@@ -17,22 +18,21 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from api_backend.auth.signing import sign_output
-from api_backend.errors import ApiError
+from api_backend.db.transaction import end_reads
+from api_backend.domain_errors import BadRequest, Conflict, DomainError, Gone, Invalid, LimitReached
 from api_backend.jobs import repository
 from api_backend.jobs.ending import end_job
+from api_backend.jobs.enqueue import enqueue_after_commit
 from api_backend.jobs.models import OUTPUT_NAMES, THUMBNAIL_NAME, Job, JobStatus
 from api_backend.jobs.routing import choose_queue
 from api_backend.jobs.schemas import JobErrorOut, JobOptions, JobOut, SessionFigures, VideoOut
 from api_backend.jobs.upload import ReceivedUpload, as_the_client_named_it
-from api_backend.observability.context import request_id_var
 from api_backend.settings import Settings, get_settings
 from api_backend.storage import Storage
 from api_backend.webhooks.address_check import CallbackAddressError, check_callback_url
 from shadow_trainer.errors import InvalidVideoError
 from shadow_trainer.media.video import VideoInfo, probe_video
 from shadow_trainer.pose import available_models
-
-log = logging.getLogger(__name__)
 
 
 def input_key(job_id: uuid.UUID, filename: str) -> str:
@@ -47,15 +47,13 @@ async def probe_upload(upload: ReceivedUpload, settings: Settings) -> VideoInfo:
     try:
         return await run_in_threadpool(probe_video, upload.path, settings.video_limits)
     except InvalidVideoError as exc:
-        raise ApiError(
-            422, exc.code, as_the_client_named_it(exc.message, upload.path, upload.filename)
-        ) from exc
+        raise Invalid(exc.code, as_the_client_named_it(exc.message, upload.path, upload.filename)) from exc
 
 
 def check_in_flight(session: Session, owner: str, limit: int) -> None:
     if repository.count_in_flight(session, owner) >= limit:
         message = f"you already have {limit} jobs queued or running; wait for one to end"
-        raise ApiError(429, "too_many_jobs", message, headers={"Retry-After": "30"})
+        raise LimitReached("too_many_jobs", message, retry_after_s=30)
 
 
 def check_model(name: str, settings: Settings) -> None:
@@ -64,25 +62,23 @@ def check_model(name: str, settings: Settings) -> None:
     if name.removesuffix(".pt") not in models:
         detail = {"loc": ["model"], "msg": "unknown model", "type": "unknown_model", "available": models}
         message = f"no pose model {name!r}; available: {', '.join(models) or 'none'}"
-        raise ApiError(422, "unknown_model", message, details=[detail])
+        raise Invalid("unknown_model", message, details=[detail])
 
 
 def check_callback(url: str, allow_private: bool) -> None:
     try:
         check_callback_url(url, allow_private=allow_private)
     except CallbackAddressError as exc:
-        raise ApiError(422, "invalid_callback_url", str(exc)) from exc
+        raise Invalid("invalid_callback_url", str(exc)) from exc
 
 
 def check_video_limits(video: VideoInfo, settings: Settings) -> None:
     if video.duration > settings.max_video_duration_s:
         limit = settings.max_video_duration_s
-        raise ApiError(
-            422, "video_too_long", f"the video lasts {video.duration:.0f} s; the limit is {limit:.0f} s"
-        )
+        raise Invalid("video_too_long", f"the video lasts {video.duration:.0f} s; the limit is {limit:.0f} s")
     if video.width * video.height > settings.max_video_pixels:
         size, limit_px = f"{video.width}×{video.height}", settings.max_video_pixels
-        raise ApiError(422, "resolution_too_high", f"{size} is above the limit of {limit_px} pixels a frame")
+        raise Invalid("resolution_too_high", f"{size} is above the limit of {limit_px} pixels a frame")
 
 
 async def create_job(
@@ -96,7 +92,8 @@ async def create_job(
     idempotency_key: str | None,
     api_key_id: uuid.UUID | None = None,
 ) -> tuple[Job, bool]:
-    """Store the upload and commit the job row, then enqueue. Returns (job, created).
+    """Store the upload and insert the job row; its task is sent once the caller commits. Returns
+    (job, created).
 
     No database connection is held while the upload is probed and stored (seconds for a large file):
     concurrent uploads must not empty the pool that every other request needs.
@@ -119,7 +116,6 @@ async def create_job(
         if existing is None:
             raise
         return same_request(existing, upload, options), False
-    await run_in_threadpool(enqueue, session, job)
     return job, True
 
 
@@ -136,7 +132,7 @@ def _check_can_submit(session: Session, owner: str, options: JobOptions, setting
     connection is held during that work."""
     check_in_flight(session, owner, settings.max_jobs_in_flight)
     check_model(options.model or settings.default_model, settings)
-    session.rollback()
+    end_reads(session)
 
 
 async def check_callback_option(options: JobOptions, settings: Settings) -> None:
@@ -150,7 +146,7 @@ async def _insert_stored(session: Session, storage: Storage, settings: Settings,
     refused, the stored files go."""
     try:
         await run_in_threadpool(_insert, session, settings, job)
-    except (ApiError, IntegrityError):
+    except (DomainError, IntegrityError):
         await run_in_threadpool(session.rollback)
         await run_in_threadpool(storage.delete_prefix, f"jobs/{job.id}/")
         raise
@@ -161,7 +157,8 @@ def _insert(session: Session, settings: Settings, job: Job) -> None:
     check_in_flight(session, job.owner, settings.max_jobs_in_flight)
     job.queue = choose_queue(session, job.device, settings.worker_alive_window_s)
     session.add(job)
-    session.commit()
+    session.flush()  # a raced Idempotency-Key fails here, while the stored files can still go
+    enqueue_after_commit(session, job)
 
 
 def same_request(existing: Job, upload: ReceivedUpload, options: JobOptions) -> Job:
@@ -170,9 +167,7 @@ def same_request(existing: Job, upload: ReceivedUpload, options: JobOptions) -> 
     same_file = existing.input_sha256 in (None, upload.sha256) and existing.input_size == upload.size
     if same_file and existing.options == options.model_dump(mode="json"):
         return existing
-    raise ApiError(
-        422, "idempotency_key_reused", "this Idempotency-Key was used for another file or other options"
-    )
+    raise Invalid("idempotency_key_reused", "this Idempotency-Key was used for another file or other options")
 
 
 def _new_job(
@@ -212,39 +207,14 @@ def _analysis_fields(
     }
 
 
-def enqueue(session: Session, job: Job) -> None:
-    """Send the task only after the row is committed, so a fast worker always finds it."""
-    from api_backend.jobs.tasks import analyze_job
-
-    try:
-        result = analyze_job.apply_async(
-            args=[str(job.id)],
-            kwargs={"request_id": request_id_var.get()},
-            queue=job.queue,
-            retry=True,
-            retry_policy={"max_retries": 3, "interval_start": 0.2},
-        )
-    except Exception as exc:
-        log.exception("could not enqueue job %s", job.id)
-        end_job(
-            session, job.id, JobStatus.failed, stage="failed", error_code="enqueue_failed",
-            error_message="the job queue is unreachable; please retry later",
-        )  # fmt: skip
-        session.commit()
-        raise ApiError(503, "queue_unavailable", "the job queue is unreachable; please retry later") from exc
-    job.celery_task_id = result.id
-    session.commit()
-
-
 def cancel_job(session: Session, job: Job) -> Job:
     """Queued jobs end at once; running jobs stop at the worker's next cancellation check."""
     if job.job_status.is_terminal:
-        raise ApiError(409, "job_finished", f"the job already ended ({job.status})")
+        raise Conflict("job_finished", f"the job already ended ({job.status})")
     job.cancel_requested = True
     if job.status == JobStatus.queued.value:
         queued = (JobStatus.queued.value,)
         end_job(session, job.id, JobStatus.cancelled, from_statuses=queued, stage="cancelled")
-    session.commit()
     session.refresh(job)
     return job
 
@@ -253,10 +223,9 @@ def delete_job(session: Session, storage: Storage, job: Job) -> None:
     """The job's row and every file of it (input, outputs, still). A running job is refused (409
     job_running): its worker would otherwise write outputs for a job that is gone."""
     if job.status == JobStatus.running.value:
-        raise ApiError(409, "job_running", "the job is running: cancel it, then delete it once it ended")
+        raise Conflict("job_running", "the job is running: cancel it, then delete it once it ended")
     storage.delete_prefix(f"jobs/{job.id}/")
-    session.delete(job)
-    session.commit()  # a queued job's message is dropped by the worker: its row is gone
+    session.delete(job)  # a queued job's message is dropped by the worker: its row is gone
 
 
 async def rerun_job(
@@ -264,12 +233,10 @@ async def rerun_job(
 ) -> Job:
     """A new job from the stored input of `job`, with new options (same checks as an upload)."""
     if job.files_deleted_at is not None:
-        raise ApiError(
-            410,
-            "outputs_deleted",
-            "the job's files were deleted (FILE_RETENTION_DAYS): upload the video again",
+        raise Gone(
+            "outputs_deleted", "the job's files were deleted (FILE_RETENTION_DAYS): upload the video again"
         )
-    check_model(options.model or settings.default_model, settings)
+    await run_in_threadpool(check_model, options.model or settings.default_model, settings)
     await check_callback_option(options, settings)
     # A cheap refusal before the copy.
     await run_in_threadpool(check_in_flight, session, job.owner, settings.max_jobs_in_flight)
@@ -280,10 +247,9 @@ async def rerun_job(
         api_key_id=job.api_key_id, title=job.title,
     )  # fmt: skip
     source = job.input_key
-    await run_in_threadpool(session.rollback)  # no connection held while a large video is copied
+    await run_in_threadpool(end_reads, session)  # no connection held while a large video is copied
     await run_in_threadpool(storage.copy, source, new.input_key)
     await _insert_stored(session, storage, settings, new)
-    await run_in_threadpool(enqueue, session, new)
     return new
 
 
@@ -307,7 +273,7 @@ def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
             raise ValueError("cursor time without a time zone")
         return when, after_id
     except (ValueError, TypeError, binascii.Error, json.JSONDecodeError) as exc:
-        raise ApiError(400, "invalid_cursor", "the cursor is not one this API returned") from exc
+        raise BadRequest("invalid_cursor", "the cursor is not one this API returned") from exc
 
 
 def public_base(settings: Settings, request_base: str | None = None) -> str:

@@ -45,14 +45,14 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from botocore.exceptions import BotoCoreError, ClientError
-from sqlalchemy.orm import Session
 
 from api_backend.db.base import utcnow
 from api_backend.db.engine import session_scope
-from api_backend.errors import ApiError
+from api_backend.domain_errors import Unavailable
 from api_backend.jobs import repository
+from api_backend.jobs.enqueue import enqueue_after_commit
 from api_backend.jobs.figures import session_figures
-from api_backend.jobs.models import Job, JobStatus
+from api_backend.jobs.models import JobStatus
 from api_backend.settings import Settings, get_settings
 from api_backend.storage import Storage, StorageError, get_storage
 from api_backend.storage.factory import build_storage
@@ -216,24 +216,29 @@ def fail_unserved_gpu_jobs(settings: Settings) -> list[uuid.UUID]:
 def _recover_stuck(
     job_id: uuid.UUID, cutoff: datetime, alive: set[str], settings: Settings, report: RecoveryReport
 ) -> None:
-    with session_scope() as session:
-        job = repository.lock_job(session, job_id)
-        # Checked again under the lock: the job may have moved on since the first read.
-        if job is None or job.status != JobStatus.running.value or job.updated_at >= cutoff:
-            return
-        if job.worker in alive:
-            return
-        lost_worker, attempts = job.worker or "unknown", job.attempts
-        if attempts < settings.job_max_retries:
-            repository.update_job(session, job.id, status=JobStatus.queued.value, stage="queued",
-                                  progress=0.0, worker=None)  # fmt: skip
-            session.commit()
-            session.refresh(job)
-            log.warning("job %s requeued: worker %s lost (attempt %d)", job.id, lost_worker, attempts)
-            if _send(session, job):
-                report.requeued.append(job.id)
-            return
-    # Out of the locked transaction: fail_job opens its own (records metrics, queues the webhook).
+    lost_worker, attempts, requeued = "unknown", 0, False
+    try:
+        with session_scope() as session:
+            job = repository.lock_job(session, job_id)
+            # Checked again under the lock: the job may have moved on since the first read.
+            if job is None or job.status != JobStatus.running.value or job.updated_at >= cutoff:
+                return
+            if job.worker in alive:
+                return
+            lost_worker, attempts = job.worker or "unknown", job.attempts
+            if attempts < settings.job_max_retries:
+                repository.update_job(session, job.id, status=JobStatus.queued.value, stage="queued",
+                                      progress=0.0, worker=None)  # fmt: skip
+                session.refresh(job)
+                enqueue_after_commit(session, job)
+                requeued = True
+    except Unavailable:
+        return  # the broker is down: the job ended failed (enqueue_failed), as for the API
+    if requeued:
+        log.warning("job %s requeued: worker %s lost (attempt %d)", job_id, lost_worker, attempts)
+        report.requeued.append(job_id)
+        return
+    # Out of the locked transaction: fail_job opens its own (counted, webhook queued).
     from api_backend.jobs.runner import fail_job
 
     message = f"the worker {lost_worker} stopped while running the job ({attempts} attempts)"
@@ -242,24 +247,15 @@ def _recover_stuck(
 
 
 def _resend_queued(job_id: uuid.UUID, cutoff: datetime, report: RecoveryReport) -> None:
-    with session_scope() as session:
-        job = repository.lock_job(session, job_id)
-        if job is None or job.status != JobStatus.queued.value or job.updated_at >= cutoff:
-            return
-        repository.update_job(session, job.id)  # bumps updated_at: one re-send per timeout
-        session.commit()
-        session.refresh(job)
-        log.warning("job %s still queued after the timeout; sending its message again", job.id)
-        if _send(session, job):
-            report.resent.append(job.id)
-
-
-def _send(session: Session, job: Job) -> bool:
-    """The API's enqueue path. A broker outage fails the job there (enqueue_failed), as for the API."""
-    from api_backend.jobs.service import enqueue
-
     try:
-        enqueue(session, job)
-    except ApiError:
-        return False
-    return True
+        with session_scope() as session:
+            job = repository.lock_job(session, job_id)
+            if job is None or job.status != JobStatus.queued.value or job.updated_at >= cutoff:
+                return
+            repository.update_job(session, job.id)  # bumps updated_at: one re-send per timeout
+            session.refresh(job)
+            log.warning("job %s still queued after the timeout; sending its message again", job.id)
+            enqueue_after_commit(session, job)
+    except Unavailable:
+        return  # the broker is down: the job ended failed (enqueue_failed), as for the API
+    report.resent.append(job_id)

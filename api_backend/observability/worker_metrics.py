@@ -14,20 +14,11 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from api_backend.celery_app import QUEUES
+from api_backend.observability.job_metrics import DURATION_BUCKETS
 
 log = logging.getLogger(__name__)
 
-DURATION_BUCKETS = (1, 2.5, 5, 10, 20, 30, 60, 120, 300, 600, 1200, 3600)
 JOBS_STARTED = Counter("shadow_jobs_started_total", "Jobs a worker started", ["queue"])
-JOBS_FINISHED = Counter(
-    "shadow_jobs_finished_total", "Jobs that reached a terminal state", ["queue", "status", "error_code"]
-)
-JOB_DURATION = Histogram(
-    "shadow_job_duration_seconds",
-    "Wall time of a job in the worker",
-    ["queue", "status"],
-    buckets=DURATION_BUCKETS,
-)
 JOB_FPS = Histogram(
     "shadow_job_frames_per_second", "Video frames analysed per second", ["queue"],
     buckets=(1, 2, 5, 10, 20, 30, 50, 100, 200, 300, 500, 1000),
@@ -48,11 +39,6 @@ MODEL_LOAD = Histogram(
     "shadow_model_load_seconds", "Pose model load (and warm-up) time", ["queue"],
     buckets=(0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120),
 )  # fmt: skip
-
-
-def record_finished(queue: str, status: str, error_code: str | None, seconds: float) -> None:
-    JOBS_FINISHED.labels(queue, status, error_code or "").inc()
-    JOB_DURATION.labels(queue, status).observe(seconds)
 
 
 def record_stages(queue: str, stage_seconds: dict[str, float], frames_per_second: float) -> None:

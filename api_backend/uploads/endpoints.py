@@ -18,6 +18,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Request, status
 from fastapi.responses import JSONResponse
+from starlette.background import BackgroundTask
 from tuspyserver import create_tus_router
 
 from api_backend.auth.dependencies import OwnerDep
@@ -142,12 +143,16 @@ async def create_job_from_resumable_upload(
 ) -> JSONResponse:
     """The video was sent with the tus protocol (`POST /api/v1/uploads`, then `PATCH`es); this makes
     the job from it, with the same checks as `POST /api/v1/jobs`. The upload is removed once the job
-    holds the video; asking again returns the same job."""
+    holds the video and is committed; asking again returns the same job."""
+    resumable = get_resumable_storage()
     job, created = await create_job_from_upload(
-        session, storage, get_resumable_storage(), settings, owner=owner, upload_id=upload_id,
+        session, storage, resumable, settings, owner=owner, upload_id=upload_id,
         options=options, api_key_id=getattr(request.state, "key_id", None),
     )  # fmt: skip
+    response = job_created_response(job, request, created=created)
     if created:
         UPLOAD_BYTES.inc(job.input_size)
         JOBS_CREATED.labels(job.queue).inc()
-    return job_created_response(job, request, created=created)
+        # Sent with the response, which goes only once the job's transaction committed.
+        response.background = BackgroundTask(resumable.delete, upload_id)
+    return response

@@ -5,9 +5,10 @@ from __future__ import annotations
 import uuid
 
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 from tuspyserver.storage import TusStorage
 
-from api_backend.errors import ApiError
+from api_backend.domain_errors import Conflict, Gone, NotFound
 from api_backend.jobs import repository, service
 from api_backend.jobs.models import Job
 from api_backend.jobs.schemas import JobOptions
@@ -32,23 +33,21 @@ async def create_job_from_upload(
     options: JobOptions,
     api_key_id: uuid.UUID | None,
 ) -> tuple[Job, bool]:
-    """Returns (job, created). The upload is deleted once its job is committed."""
+    """Returns (job, created). The caller removes the upload once the job is committed."""
     key = upload_job_key(upload_id)
-    if existing := repository.get_by_idempotency_key(session, owner, key):
+    if existing := await run_in_threadpool(repository.get_by_idempotency_key, session, owner, key):
         if existing.options != options.model_dump(mode="json"):
-            raise ApiError(409, "upload_already_used", "this upload already made a job, with other options")
+            raise Conflict("upload_already_used", "this upload already made a job, with other options")
         return existing, False
     info = await resumable.read_info(upload_id)
     if info is None:
-        raise ApiError(404, "upload_not_found", f"no upload with id {upload_id!r}")
+        raise NotFound("upload_not_found", f"no upload with id {upload_id!r}")
     if is_expired(info):
-        raise ApiError(
-            410, "upload_expired", "the upload expired before it was finished; upload the video again"
-        )
+        raise Gone("upload_expired", "the upload expired before it was finished; upload the video again")
     if not is_complete(info):
         offset, size = info.get("offset", 0), info.get("size")
         message = f"the upload has {offset} of {size} bytes; send the rest (tus PATCH) first"
-        raise ApiError(409, "upload_incomplete", message)
+        raise Conflict("upload_incomplete", message)
     await resumable.finalize(upload_id)  # no-op unless the last PATCH died between its write and its seal
     upload = await received_upload(resumable, storage, upload_id, info, settings.upload_tmp_dir)
     try:
@@ -58,6 +57,4 @@ async def create_job_from_upload(
         )  # fmt: skip
     finally:
         upload.discard()
-    if created:
-        await resumable.delete(upload_id)
     return job, created

@@ -2,10 +2,12 @@
 
 The API runs in-process (`httpx.ASGITransport`, driven from synchronous tests) against a real PostgreSQL
 database migrated once per run; every test gets one connection whose outer transaction is rolled
-back at the end, and the request's `SessionDep` is that connection's session (services' commits
-become savepoints). Storage is a local folder of the test; the queue is recorded, not sent, so no
-worker runs. What only running processes can show (workers, crashes, nginx, S3, Redis) stays in the
-tests that start the stacks (`-m slow`).
+back at the end. The request's `SessionDep` is that connection's session, committed once per request
+as the real one is, and every other session the service opens is on that connection too: commits
+become savepoints, and the work that follows a commit (sending a task) runs as in production.
+Storage is a local folder of the test; the queue is recorded, not sent, so no worker runs. What only
+running processes can show (workers, crashes, nginx, S3, Redis) stays in the tests that start the
+stacks (`-m slow`).
 """
 
 from __future__ import annotations
@@ -24,14 +26,14 @@ import httpx
 import pytest
 from alembic import command
 from fastapi import FastAPI
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from api_backend.auth import limiter
 from api_backend.auth.dependencies import OPEN_OWNER, get_owner
 from api_backend.db import engine as db_engine
 from api_backend.db.base import utcnow
 from api_backend.db.migrations import alembic_config
-from api_backend.deps import get_session
+from api_backend.deps import get_session, request_transaction
 from api_backend.jobs import events
 from api_backend.jobs.models import Job, JobStatus
 from api_backend.main import create_app
@@ -145,7 +147,7 @@ class TaskRecorder:
         time.sleep(self.delay_s)
         if self.unreachable:
             raise ConnectionError("broker unreachable")
-        task = SentTask(args[0], options.get("queue"), str(uuid.uuid4()))
+        task = SentTask(args[0], options.get("queue"), options.get("task_id") or str(uuid.uuid4()))
         self.sent.append(task)
         return task
 
@@ -192,12 +194,16 @@ def in_process_api(
         monkeypatch.setattr(analyze_job, "apply_async", recorder.apply_async)
         connection = db_engine.get_engine().connect()
         outer = connection.begin()
-        session = Session(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False)
+        on_connection = sessionmaker(
+            bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
+        )
+        monkeypatch.setattr(db_engine, "get_sessionmaker", lambda: on_connection)
+        session = on_connection()
         app = create_app()
         api = InProcessApi(InProcessClient(app), session, factory.get_storage(), settings, recorder)
 
         def test_session() -> Iterator[Session]:
-            yield session
+            yield from request_transaction(session)
 
         app.dependency_overrides[get_session] = test_session
         app.dependency_overrides[get_owner] = lambda: api.owner

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from prometheus_client import REGISTRY
 from sqlalchemy import create_engine
 from sqlalchemy.orm import Session
 
@@ -63,11 +64,12 @@ def test_the_webhook_goes_after_the_commit_and_never_after_a_rollback(
 
 
 def test_no_webhook_without_a_callback_and_a_failing_one_does_not_undo_the_commit(
-    session: Session, monkeypatch: pytest.MonkeyPatch
+    session: Session, webhooks: list[uuid.UUID], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     quiet = add_job(session, JobStatus.queued)
     assert ending.end_job(session, quiet, JobStatus.cancelled, stage="cancelled") is not None
-    assert session.info.get(ending._PENDING) is None
+    session.commit()
+    assert webhooks == []
 
     def broker_down(job_id: uuid.UUID) -> None:
         raise ConnectionError("redis is down")
@@ -77,3 +79,27 @@ def test_no_webhook_without_a_callback_and_a_failing_one_does_not_undo_the_commi
     ending.end_job(session, loud, JobStatus.failed, error_code="enqueue_failed", error_message="down")
     session.commit()  # does not raise
     assert session.get(Job, loud, populate_existing=True).status == "failed"  # type: ignore[union-attr]
+
+
+def finished_count(queue: str, status: str, error_code: str = "") -> float:
+    value = REGISTRY.get_sample_value(
+        "shadow_jobs_finished_total", {"queue": queue, "status": status, "error_code": error_code}
+    )
+    return value or 0.0
+
+
+def test_every_ending_is_counted_once_after_its_commit(session: Session, webhooks: list[uuid.UUID]) -> None:
+    """Wherever a job ends (the API's cancel of a queued job here), it is counted, after the commit."""
+    before = finished_count("cpu", "cancelled")
+    job_id = add_job(session, JobStatus.queued)
+    assert ending.end_job(session, job_id, JobStatus.cancelled, stage="cancelled") is not None
+    session.rollback()
+    assert finished_count("cpu", "cancelled") == before
+    assert ending.end_job(session, job_id, JobStatus.cancelled, stage="cancelled") is not None
+    assert finished_count("cpu", "cancelled") == before  # not before the commit
+    session.commit()
+    assert finished_count("cpu", "cancelled") == before + 1
+    assert ending.end_job(session, job_id, JobStatus.failed, error_code="late") is None
+    session.commit()
+    assert finished_count("cpu", "cancelled") == before + 1
+    assert finished_count("cpu", "failed", "late") == 0.0
