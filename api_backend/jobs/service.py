@@ -215,6 +215,7 @@ def cancel_job(session: Session, job: Job) -> Job:
     if job.status == JobStatus.queued.value:
         queued = (JobStatus.queued.value,)
         end_job(session, job.id, JobStatus.cancelled, from_statuses=queued, stage="cancelled")
+    session.flush()  # the request keeps it in its one transaction; the reload below must not lose it
     session.refresh(job)
     return job
 

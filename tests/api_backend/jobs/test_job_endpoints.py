@@ -68,6 +68,17 @@ def test_a_queued_job_cancels_at_once_and_a_finished_one_refuses(api: InProcessA
     assert (refused.status_code, error_code(refused)) == (409, "job_finished")
 
 
+def test_a_running_job_is_asked_to_stop_and_keeps_running_until_its_worker_does(api: InProcessApi) -> None:
+    running = api.add_job(JobStatus.running)
+
+    answer = api.client.post(f"/api/v1/jobs/{running.id}/cancel")
+
+    assert answer.status_code == 200 and answer.json()["status"] == "running"
+    api.session.expire_all()
+    stored = api.session.get(Job, running.id)
+    assert stored is not None and stored.cancel_requested and stored.status == "running"
+
+
 def test_delete_takes_every_file_but_refuses_a_running_job(api: InProcessApi) -> None:
     done, running = api.add_job(JobStatus.succeeded), api.add_job(JobStatus.running)
     keys = [
@@ -94,6 +105,7 @@ def test_a_title_is_trimmed_and_a_blank_one_clears_it(
     job = api.add_job(JobStatus.succeeded, title="old")
     answer = api.client.patch(f"/api/v1/jobs/{job.id}", json={"title": sent})
     assert answer.status_code == 200 and answer.json()["title"] == kept
+    assert api.client.get(f"/api/v1/jobs/{job.id}").json()["title"] == kept
     assert api.client.patch(f"/api/v1/jobs/{job.id}", json={"title": "x" * 201}).status_code == 422
 
 
