@@ -10,6 +10,8 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
 from api_backend.errors import HTTP_CODES, ErrorOut
+from shadow_trainer.documents.outputs import OUTPUT_NAMES
+from shadow_trainer.pose.options import DEFAULT_MODEL
 
 JOB_ID = "6f1c2a9e-2b7d-4c1e-9a51-3f0e8d4b7c21"
 JOB_URL = f"/api/v1/jobs/{JOB_ID}"
@@ -101,10 +103,10 @@ JOB_EXAMPLE: dict[str, Any] = {
     "error": None,
     "outputs": {
         name: f"https://boxing.example.com{JOB_URL}/outputs/{name}?expires=1764585070&signature=9f2c…"
-        for name in ("annotated.mp4", "keypoints.json", "punches.json", "summary.json")
+        for name in OUTPUT_NAMES
     },
     "video": {"fps": 30.0, "frames": 5400, "width": 1920, "height": 1080, "duration": 180.0},
-    "model": "yolo11n-pose",
+    "model": DEFAULT_MODEL,
     "device": "auto",
     "queue": "cpu",
     "filename": "sparring-round-1.mp4",

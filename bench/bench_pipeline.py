@@ -27,6 +27,7 @@ from shadow_trainer.media.video import iter_frames, probe_video
 from shadow_trainer.pipeline.analysis import analyze_video
 from shadow_trainer.pose import load_pose_estimator, resolve_model
 from shadow_trainer.pose.estimator import cuda_available
+from shadow_trainer.pose.options import DEFAULT_MODEL
 from shadow_trainer.pose.preprocess import letterbox_video_frame
 from shadow_trainer.pose.ultralytics_env import configure_ultralytics_offline
 
@@ -244,7 +245,7 @@ def main() -> None:
         work = Path(tmp)
         clip = make_clip(args.video, work / "short.mp4", frames=args.frames, start=args.start)
         info = probe_video(clip)
-        weights = resolve_model("yolo11n-pose")
+        weights = resolve_model(DEFAULT_MODEL)
         load_pose_estimator(device="cpu")  # export/cache the ONNX file outside the timings
         devices = ["cpu"] + (["gpu"] if cuda_available() else [])
         source = f"{info.frames} frames {info.width}×{info.height} @ {info.fps:g} fps from {args.video.name}"

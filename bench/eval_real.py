@@ -35,7 +35,7 @@ from realbox import (
 )
 
 from shadow_trainer.pipeline.analysis import analyze_video
-from shadow_trainer.pose.options import DEFAULT_PRECISION, PRECISIONS, Precision
+from shadow_trainer.pose.options import DEFAULT_MODEL, DEFAULT_PRECISION, PRECISIONS, Precision
 from shadow_trainer.punches import classify_keypoints, load_keypoints, summarize_punches
 
 COLUMNS = ("clip", "labels", "pred", "TP", "prec", "rec_A", "F1_A", "rec", "type", "jab/x", "hand", "stance")
@@ -45,7 +45,7 @@ COLUMNS = ("clip", "labels", "pred", "TP", "prec", "rec_A", "F1_A", "rec", "type
 class PoseSetup:
     """Which pose model, in which CPU arithmetic; each has its own cached keypoints."""
 
-    model: str = "yolo11n-pose"
+    model: str = DEFAULT_MODEL
     precision: Precision = DEFAULT_PRECISION
 
     @property
@@ -212,7 +212,7 @@ def main() -> int:
         "--realbox", type=Path, help="the clip set (default: $REALBOX_DIR or ../shared/realbox)"
     )
     parser.add_argument("--clips", nargs="*", help="only clips whose file name contains one of these")
-    parser.add_argument("--model", default="yolo11n-pose")
+    parser.add_argument("--model", default=DEFAULT_MODEL)
     parser.add_argument("--precision", choices=PRECISIONS, default=DEFAULT_PRECISION, help="CPU arithmetic")
     parser.add_argument("--pose-cache", type=Path, help="keep and reuse each clip's keypoints.json here")
     parser.add_argument("--no-negatives", action="store_true", help="skip the non-boxing footage")

@@ -35,7 +35,7 @@ from realbox import LabelledClip, Score, labelled_clips, match_frames, non_boxin
 
 from boxing_sim import clip_seed, simulate_clip
 from boxing_sim.scoring import match_fighters
-from shadow_trainer.pose.options import DEFAULT_PRECISION, PRECISIONS
+from shadow_trainer.pose.options import DEFAULT_MODEL, DEFAULT_PRECISION, PRECISIONS
 from shadow_trainer.punches.candidate_features import FEATURE_NAMES, candidate_features
 from shadow_trainer.punches.candidate_model import KINDS, WEIGHTS_PATH, CandidateModel
 from shadow_trainer.punches.detection import Candidate, find_candidates
@@ -243,7 +243,7 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--pose-cache", type=Path, required=True)
-    parser.add_argument("--model", default="yolo11n-pose")
+    parser.add_argument("--model", default=DEFAULT_MODEL)
     parser.add_argument("--precision", choices=PRECISIONS, default=DEFAULT_PRECISION, help="CPU arithmetic")
     parser.add_argument(
         "--also-precision", choices=PRECISIONS, help="train on this pose arithmetic's keypoints too"

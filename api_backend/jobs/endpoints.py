@@ -38,6 +38,7 @@ from api_backend.observability.api_metrics import JOBS_CREATED, UPLOAD_BYTES
 from api_backend.openapi_docs import DOWNLOAD, ETAG, EVENT_STREAM, LOCATION, REDIRECT, errors
 from api_backend.settings import get_settings
 from api_backend.storage import ObjectNotFound
+from shadow_trainer.pose.options import DEFAULT_MODEL, DEVICES
 
 router = APIRouter(
     prefix="/api/v1/jobs",
@@ -63,8 +64,8 @@ UPLOAD_OPENAPI: dict[str, Any] = {
                     "required": ["file"],
                     "properties": {
                         "file": {"type": "string", "format": "binary", "description": "the video"},
-                        "model": {"type": "string", "description": "pose model name, e.g. yolo11n-pose"},
-                        "device": {"type": "string", "enum": ["auto", "cpu", "gpu"], "default": "auto"},
+                        "model": {"type": "string", "description": f"pose model name, e.g. {DEFAULT_MODEL}"},
+                        "device": {"type": "string", "enum": list(DEVICES), "default": "auto"},
                         "callback_url": {
                             "type": "string",
                             "format": "uri",

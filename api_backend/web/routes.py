@@ -16,7 +16,7 @@ from starlette.types import Scope
 
 from api_backend.deps import SettingsDep
 from shadow_trainer.pose import available_models
-from shadow_trainer.pose.options import DEVICES
+from shadow_trainer.pose.options import DEFAULT_MODEL, DEVICES
 
 WEB_DIR = Path(__file__).resolve().parent
 PAGES_DIR = WEB_DIR / "pages"
@@ -47,9 +47,9 @@ class ClientConfig(BaseModel):
                 {
                     "max_upload_bytes": 2147483648,
                     "resumable_chunk_bytes": 16777216,
-                    "default_model": "yolo11n-pose",
-                    "models": ["yolo11n-pose", "yolo11s-pose"],
-                    "devices": ["auto", "cpu", "gpu"],
+                    "default_model": DEFAULT_MODEL,
+                    "models": [DEFAULT_MODEL, DEFAULT_MODEL.replace("11n", "11s")],
+                    "devices": list(DEVICES),
                 }
             ]
         }

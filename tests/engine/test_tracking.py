@@ -8,7 +8,7 @@ import numpy as np
 
 from shadow_trainer.pose import PoseEstimator
 from shadow_trainer.pose.preprocess import letterbox_image
-from shadow_trainer.punches.fighters import prominence
+from shadow_trainer.tracking.prominence import most_prominent, prominence
 from shadow_trainer.tracking.series import Track
 from shadow_trainer.tracking.tracker import PersonTracker
 
@@ -71,3 +71,6 @@ def test_main_fighter_is_the_big_central_track() -> None:
     big_central = prominence(track(2, [220, 60, 420, 470], 30), 640, 480)
     huge_once = prominence(track(3, [200, 0, 640, 480], 1), 640, 480)
     assert big_central > small_corner and big_central > huge_once
+    assert most_prominent({1: small_corner, 2: big_central, 3: huge_once}) == 2
+    assert most_prominent({4: 1.0, 3: 1.0}) == 3  # a tie: the earlier track
+    assert most_prominent({}) is None

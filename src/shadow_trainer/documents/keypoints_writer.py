@@ -17,20 +17,21 @@ import numpy as np
 from shadow_trainer.pose.detections import PoseDetections
 from shadow_trainer.pose.keypoint_names import KEYPOINT_NAMES
 
-_COORD_DECIMALS = 2
-_SCORE_DECIMALS = 4
+# keypoints.json's rounding; the track series built from the pose log rounds the same way.
+COORD_DECIMALS = 2
+SCORE_DECIMALS = 4
 
 
 def person_json(track_id: int, box: np.ndarray, score: float, keypoints: np.ndarray) -> dict[str, Any]:
     return {
         "track_id": int(track_id),
-        "bbox": [round(float(v), _COORD_DECIMALS) for v in box],
-        "score": round(float(score), _SCORE_DECIMALS),
+        "bbox": [round(float(v), COORD_DECIMALS) for v in box],
+        "score": round(float(score), SCORE_DECIMALS),
         "keypoints": [
             [
-                round(float(x), _COORD_DECIMALS),
-                round(float(y), _COORD_DECIMALS),
-                round(float(c), _SCORE_DECIMALS),
+                round(float(x), COORD_DECIMALS),
+                round(float(y), COORD_DECIMALS),
+                round(float(c), SCORE_DECIMALS),
             ]
             for x, y, c in keypoints
         ],

@@ -1,6 +1,6 @@
 """Punch detection and classification from keypoints (keypoints.json -> punches.json, summary)."""
 
-from shadow_trainer.punches.keypoints_io import load_keypoints, validate_keypoints
+from shadow_trainer.documents.keypoints_reader import load_keypoints, validate_keypoints
 from shadow_trainer.punches.pipeline import classify_keypoints, classify_tracks
 from shadow_trainer.punches.summary import summarize_punches
 

@@ -20,6 +20,7 @@ from shadow_trainer.punches.candidate_model import CandidateModel
 from shadow_trainer.punches.detector import ScoredCandidate, detect_punches
 from shadow_trainer.punches.features import BodySeries, body_series
 from shadow_trainer.punches.stance import Stance, estimate_stance, stance_switches
+from shadow_trainer.tracking.prominence import most_prominent, prominence
 from shadow_trainer.tracking.series import Track, TrackSeries
 
 # Keypoints below this confidence are treated as missing (pose models emit junk there).
@@ -108,17 +109,7 @@ def other_hand_dropped(body: BodySeries, hand: str, start: int, end: int) -> boo
     return bool((low[seen] > 0).any()) if seen.any() else None
 
 
-def prominence(track: Track, width: int, height: int) -> float:
-    """Sum over frames of sqrt(box area share) × closeness of the box centre to the frame centre."""
-    boxes = track.boxes[np.isfinite(track.boxes[:, 0])]
-    if not len(boxes):
-        return 0.0
-    area = np.clip(boxes[:, 2] - boxes[:, 0], 0, None) * np.clip(boxes[:, 3] - boxes[:, 1], 0, None)
-    off = np.hypot(
-        (boxes[:, 0] + boxes[:, 2]) / (2 * width) - 0.5, (boxes[:, 1] + boxes[:, 3]) / (2 * height) - 0.5
-    )
-    return float((np.sqrt(area / (width * height)) * (1.0 - 0.8 * np.clip(off / 0.7071, 0.0, 1.0))).sum())
-
-
 def main_fighter(fighters: list[FighterAnalysis]) -> FighterAnalysis | None:
-    return max(fighters, key=lambda f: (f.prominence, -f.track_id), default=None)
+    """The most prominent of those who box (`tracking.prominence`)."""
+    main = most_prominent({f.track_id: f.prominence for f in fighters})
+    return next((f for f in fighters if f.track_id == main), None)

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from shadow_trainer.documents.keypoints_reader import validate_keypoints
 from shadow_trainer.punches.candidate_features import peak_speed
 from shadow_trainer.punches.candidate_model import CandidateModel, load_candidate_model
 from shadow_trainer.punches.detector import ScoredCandidate
 from shadow_trainer.punches.fighters import FighterAnalysis, analyse_track, main_fighter, other_hand_dropped
-from shadow_trainer.punches.keypoints_io import validate_keypoints
 from shadow_trainer.punches.stance import UNKNOWN
 from shadow_trainer.tracking.series import TrackSeries, from_keypoints
 

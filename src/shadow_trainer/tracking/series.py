@@ -17,12 +17,11 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from shadow_trainer.documents.keypoints_writer import COORD_DECIMALS, SCORE_DECIMALS
 from shadow_trainer.pose.keypoint_names import NUM_KEYPOINTS
 from shadow_trainer.tracking.tracker import PersonTracker, tracker_for
 
 FloatArray = NDArray[np.float64]
-COORD_DECIMALS = 2
-SCORE_DECIMALS = 4
 
 
 @dataclass(frozen=True)
