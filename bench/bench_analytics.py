@@ -18,6 +18,7 @@ import time
 from typing import Any
 
 from boxing_sim import clip_seed, simulate_clip
+from shadow_trainer.documents.punches_document import Punch
 from shadow_trainer.punches import classify_tracks, validate_keypoints
 from shadow_trainer.punches.analytics import analytics, combos, rounds
 from shadow_trainer.tracking.series import from_keypoints
@@ -26,17 +27,27 @@ START_TOLERANCE_S = 0.25
 ROUND_S, REST_S = 180.0, 60.0
 
 
-def detected(seed: int, variety: str | None) -> tuple[list[dict[str, Any]], list[dict[str, Any]], float]:
+def true_punch(label: dict[str, Any]) -> Punch:
+    """A simulated label as a punches.json record (only its time, type, hand and side are known)."""
+    t = float(label["t"])
+    return {
+        "t": t, "frame": 0, "t_start": t, "t_end": t, "track_id": 0, "hand": label["hand"],
+        "side": label["side"], "type": label["type"], "confidence": 1.0, "peak_speed": 0.0,
+        "guard_dropped": None,
+    }  # fmt: skip
+
+
+def detected(seed: int, variety: str | None) -> tuple[list[Punch], list[Punch], float]:
     """(true punches, the main fighter's detected punches, duration) of one simulated clip."""
     clip = simulate_clip(seed, variety=variety)
     result = classify_tracks(from_keypoints(validate_keypoints(clip.keypoints)))
     main = result["main_track_id"]
-    truth = [{**p, "track_id": 0} for p in clip.labels["punches"]]
-    found = [{**p, "track_id": 0} for p in result["punches"] if p.get("track_id") == main]
+    truth = [true_punch(p) for p in clip.labels["punches"]]
+    found: list[Punch] = [{**p, "track_id": 0} for p in result["punches"] if p["track_id"] == main]
     return truth, found, float(clip.labels["duration"])
 
 
-def combo_exactness(truth: list[dict[str, Any]], found: list[dict[str, Any]]) -> tuple[int, int]:
+def combo_exactness(truth: list[Punch], found: list[Punch]) -> tuple[int, int]:
     true_combos, found_combos = combos(truth)["combos"], combos(found)["combos"]
     hits = sum(
         any(
@@ -48,11 +59,10 @@ def combo_exactness(truth: list[dict[str, Any]], found: list[dict[str, Any]]) ->
     return hits, len(true_combos)
 
 
-def laid_out(
-    clips: list[tuple[list[dict[str, Any]], float]], periods: list[tuple[float, float]]
-) -> list[dict[str, Any]]:
+def laid_out(clips: list[tuple[list[Punch], float]], periods: list[tuple[float, float]]) -> list[Punch]:
     """Detected punches of clips, one after the other, filling each work period."""
-    punches, index = [], 0
+    punches: list[Punch] = []
+    index = 0
     for start, end in periods:
         t = start
         while t < end:

@@ -20,6 +20,7 @@ import sys
 import tempfile
 import time
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -58,7 +59,7 @@ class PoseSetup:
 
 @dataclass(frozen=True)
 class ClipRun:
-    punches: dict[str, Any]  # punches.json
+    punches: Mapping[str, Any]  # punches.json
     keypoints: dict[str, Any]  # keypoints.json
     boxer_found: bool
     seconds: float

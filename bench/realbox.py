@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from importlib.util import find_spec
 from pathlib import Path
@@ -188,7 +189,7 @@ def match_frames(
     return [(int(r), int(c)) for r, c in zip(rows, cols, strict=True) if dt[r, c] <= tolerance]
 
 
-def score_clip(clip: LabelledClip, result: dict[str, Any]) -> Score:
+def score_clip(clip: LabelledClip, result: Mapping[str, Any]) -> Score:
     """Score one ``punches.json`` document against the clip's labels."""
     punches = clip.punches
     predicted = result["punches"]
@@ -206,7 +207,7 @@ def score_clip(clip: LabelledClip, result: dict[str, Any]) -> Score:
     return score
 
 
-def _score_pair(score: Score, label: dict[str, Any], pred: dict[str, Any]) -> None:
+def _score_pair(score: Score, label: dict[str, Any], pred: Mapping[str, Any]) -> None:
     score.matched += 1
     score.matched_a += label["fighter"] == "A"
     if label["hand"] in ("left", "right"):
@@ -223,7 +224,7 @@ def _score_pair(score: Score, label: dict[str, Any], pred: dict[str, Any]) -> No
         score.jab_cross_correct += label["type"] == pred["type"]
 
 
-def _score_stance(score: Score, clip: LabelledClip, result: dict[str, Any]) -> None:
+def _score_stance(score: Score, clip: LabelledClip, result: Mapping[str, Any]) -> None:
     fighter_a = next((f for f in clip.labels["fighters"] if f["id"] == "A"), None)
     if fighter_a and fighter_a["stance"] in ("orthodox", "southpaw"):
         score.stance_total += 1

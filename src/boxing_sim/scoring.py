@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -73,7 +74,9 @@ def _ratio(a: int, b: int) -> float:
 
 
 def match(
-    truth: list[dict[str, Any]], detected: list[dict[str, Any]], tolerance: float = MATCH_TOLERANCE_S
+    truth: Sequence[Mapping[str, Any]],
+    detected: Sequence[Mapping[str, Any]],
+    tolerance: float = MATCH_TOLERANCE_S,
 ) -> list[tuple[int, int]]:
     """Pairs (truth index, detection index), one-to-one, maximising matches then closeness."""
     if not truth or not detected:
@@ -84,7 +87,9 @@ def match(
     return [(int(r), int(c)) for r, c in zip(rows, cols, strict=True) if dt[r, c] <= tolerance]
 
 
-def match_fighters(truth: list[dict[str, Any]], detected: list[dict[str, Any]]) -> list[tuple[int, int]]:
+def match_fighters(
+    truth: Sequence[Mapping[str, Any]], detected: Sequence[Mapping[str, Any]]
+) -> list[tuple[int, int]]:
     """``match`` within each fighter (``track_id``) when both sides carry track ids, else over all."""
     if not all("track_id" in p for p in truth) or not all(p.get("track_id") is not None for p in detected):
         return match(truth, detected)
@@ -96,7 +101,7 @@ def match_fighters(truth: list[dict[str, Any]], detected: list[dict[str, Any]]) 
     return pairs
 
 
-def score_clip(labels: dict[str, Any], result: dict[str, Any], min_stance_s: float = 5.0) -> Score:
+def score_clip(labels: Mapping[str, Any], result: Mapping[str, Any], min_stance_s: float = 5.0) -> Score:
     truth, detected = labels["punches"], result["punches"]
     pairs = match_fighters(truth, detected)
     score = Score(len(pairs), len(detected) - len(pairs), len(truth) - len(pairs))

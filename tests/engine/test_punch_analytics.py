@@ -11,15 +11,13 @@ import pytest
 
 from boxing_sim import simulate_clip
 from boxing_sim.clip import ClipConditions
+from shadow_trainer.documents.punches_document import Punch
 from shadow_trainer.pose.keypoint_names import KEYPOINT_INDEX as K
 from shadow_trainer.punches import classify_keypoints, summarize_punches
 from shadow_trainer.punches.analytics import analytics, combos, rounds, timeline
 from shadow_trainer.punches.features import BodySeries
 from shadow_trainer.punches.fighters import other_hand_dropped
-
-
-def punch(t: float, kind: str = "jab", track: int = 1, speed: float = 5.0) -> dict[str, Any]:
-    return {"t": t, "type": kind, "track_id": track, "peak_speed": speed}
+from tests.support.punches import punch
 
 
 def test_combos_are_one_fighters_punches_in_quick_succession() -> None:
@@ -34,7 +32,7 @@ def test_combos_are_one_fighters_punches_in_quick_succession() -> None:
     assert found["top_combos"][0] == {"name": "jab-cross", "count": 2}
 
 
-def session(seed: int, work: list[tuple[float, float]]) -> list[dict[str, Any]]:
+def session(seed: int, work: list[tuple[float, float]]) -> list[Punch]:
     """Punches every 1–4 s through each work period, none between."""
     rng, thrown = random.Random(seed), []
     for start, end in work:
@@ -82,9 +80,9 @@ def test_speed_per_type_and_fatigue_over_the_work_time() -> None:
 
 def test_guard_return_time_and_dropped_hands_with_their_times() -> None:
     thrown = [
-        {**punch(1.0), "t_end": 1.3, "hand": "left", "guard_dropped": False},
-        {**punch(2.0), "t_end": 2.5, "hand": "right", "guard_dropped": True},
-        {**punch(3.0), "t_end": 3.2, "hand": "left", "guard_dropped": None},  # other hand not seen
+        punch(1.0, t_end=1.3, hand="left", guard_dropped=False),
+        punch(2.0, t_end=2.5, hand="right", guard_dropped=True),
+        punch(3.0, t_end=3.2, hand="left", guard_dropped=None),  # other hand not seen
     ]
     figures = analytics(thrown, duration_s=5)["guard"]
     assert figures["return_s"] == {"mean": pytest.approx(1 / 3, abs=1e-3), "max": 0.5}

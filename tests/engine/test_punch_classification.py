@@ -16,14 +16,16 @@ import pytest
 
 from boxing_sim import ClipConditions, Score, clip_seed, match, score_clip, simulate_clip
 from boxing_sim.choreography import make_script
+from shadow_trainer.documents.punches_document import PunchesDocument
 from shadow_trainer.pose.keypoint_names import KEYPOINT_NAMES
 from shadow_trainer.punches import classify_keypoints, summarize_punches
+from tests.support import punches as make
 
 TEST_SEED = 4242
 
 
 @pytest.fixture(scope="module")
-def random_clips() -> list[tuple[Any, dict[str, Any]]]:
+def random_clips() -> list[tuple[Any, PunchesDocument]]:
     clips = [simulate_clip(clip_seed(TEST_SEED, i)) for i in range(24)]
     return [(c, classify_keypoints(c.keypoints)) for c in clips]
 
@@ -244,19 +246,19 @@ def test_low_confidence_and_short_clips_do_not_crash() -> None:
 
 
 def test_summary_counts_overall_and_per_fighter() -> None:
-    doc = {
+    doc: PunchesDocument = {
         "stance": "southpaw",
         "stance_confidence": 0.9,
         "fps": 30.0,
         "main_track_id": 1,
         "fighters": [
-            {"track_id": 1, "stance": "southpaw", "stance_confidence": 0.9, "punches": 2, "seen": 1.0},
-            {"track_id": 4, "stance": "unknown", "stance_confidence": 0.55, "punches": 1, "seen": 0.5},
+            make.fighter(1, "southpaw", 0.9, punches=2),
+            make.fighter(4, "unknown", 0.55, 1, seen=0.5),
         ],
         "punches": [
-            {"t": 1.0, "type": "jab", "hand": "right", "side": "lead", "track_id": 1},
-            {"t": 1.3, "type": "cross", "hand": "left", "side": "rear", "track_id": 4},
-            {"t": 1.5, "type": "jab", "hand": "right", "side": "lead", "track_id": 1},
+            make.punch(1.0, "jab", hand="right", side="lead", track=1),
+            make.punch(1.3, "cross", hand="left", side="rear", track=4),
+            make.punch(1.5, "jab", hand="right", side="lead", track=1),
         ],
     }
     summary = summarize_punches(doc, duration_s=30.0)
@@ -271,5 +273,9 @@ def test_summary_counts_overall_and_per_fighter() -> None:
     second = summary["fighters"][1]
     assert second["track_id"] == 4 and second["total_punches"] == 1 and second["by_type"]["cross"] == 1
     assert second["punches_per_minute"] == 2.0 and second["stance"] == "unknown"
-    empty = summarize_punches({"stance": "unknown", "fighters": [], "punches": []}, duration_s=0.0)
+    nobody: PunchesDocument = {
+        "stance": "unknown", "stance_confidence": 0.0, "fps": 30.0, "main_track_id": None,
+        "fighters": [], "punches": [],
+    }  # fmt: skip
+    empty = summarize_punches(nobody, duration_s=0.0)
     assert empty["punches_per_minute"] == 0.0 and empty["boxer_found"] is False

@@ -17,6 +17,7 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Error, Page, sync_playwright
 
 from boxing_sim import ClipConditions, simulate_clip
+from shadow_trainer.documents.punches_document import Punch, PunchesDocument
 from shadow_trainer.punches import classify_keypoints, summarize_punches
 from tests.support.stack import PROJECT_ROOT, ServiceStack
 
@@ -124,18 +125,19 @@ def reuse_browser_upload(stack: ServiceStack) -> dict[str, Any] | None:
     return None
 
 
-def simulated_punches(duration_s: float, fps: float) -> tuple[dict[str, Any], dict[str, Any]]:
+def simulated_punches(duration_s: float, fps: float) -> tuple[PunchesDocument, dict[str, Any]]:
     """punches.json and the punch part of summary.json of a simulated boxer, squeezed into `duration_s`."""
     clip = simulate_clip(11, ClipConditions(duration=8.0, fps=30.0, stance="orthodox"))
     doc = classify_keypoints(clip.keypoints)
     source_s = clip.keypoints["frame_count"] / clip.keypoints["fps"]
     scale = duration_s / source_s
-    punches = []
+    punches: list[Punch] = []
     for punch in doc["punches"]:
-        scaled = {**punch, **{k: round(punch[k] * scale, 3) for k in ("t", "t_start", "t_end")}}
-        scaled["frame"] = min(round(scaled["t"] * fps), max(int(duration_s * fps) - 1, 0))
-        punches.append(scaled)
-    punches_doc = {**doc, "fps": fps, "punches": punches}
+        t = round(punch["t"] * scale, 3)
+        frame = min(round(t * fps), max(int(duration_s * fps) - 1, 0))
+        t_start, t_end = round(punch["t_start"] * scale, 3), round(punch["t_end"] * scale, 3)
+        punches.append({**punch, "t": t, "t_start": t_start, "t_end": t_end, "frame": frame})
+    punches_doc: PunchesDocument = {**doc, "fps": fps, "punches": punches}
     return punches_doc, summarize_punches(punches_doc, duration_s=duration_s)
 
 

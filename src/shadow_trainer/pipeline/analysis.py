@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +27,7 @@ from typing import Any
 
 from shadow_trainer.documents.outputs import publish, staging_dir
 from shadow_trainer.documents.pose_log import PoseLog
+from shadow_trainer.documents.punches_document import PunchesDocument
 from shadow_trainer.documents.summary import build_summary
 from shadow_trainer.errors import AnalysisError
 from shadow_trainer.media.video import NO_LIMITS, VideoInfo, VideoLimits, probe_video
@@ -64,7 +65,7 @@ class _StageClock:
             self.seconds[name] = round(self.seconds.get(name, 0.0) + time.perf_counter() - start, 4)
 
 
-def _classify(info: VideoInfo, pose: PosePassResult, pose_log: PoseLog) -> dict[str, Any]:
+def _classify(info: VideoInfo, pose: PosePassResult, pose_log: PoseLog) -> PunchesDocument:
     """punches.json from the pose log: the same series ``keypoints.json`` would give."""
     series = from_rows(
         pose_log.sightings(), fps=info.fps, width=info.width, height=info.height, frame_count=pose.frames
@@ -72,7 +73,7 @@ def _classify(info: VideoInfo, pose: PosePassResult, pose_log: PoseLog) -> dict[
     return classify_tracks(series)
 
 
-def _write_json(path: Path, doc: dict[str, Any]) -> None:
+def _write_json(path: Path, doc: Mapping[str, Any]) -> None:
     path.write_text(json.dumps(doc, indent=None, separators=(",", ":")), encoding="utf-8")
 
 

@@ -10,11 +10,11 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import av
 
 from shadow_trainer.documents.pose_log import PoseLog
+from shadow_trainer.documents.punches_document import Punch
 from shadow_trainer.media.encode import H264Writer
 from shadow_trainer.media.video import (
     DecodeReport,
@@ -63,7 +63,7 @@ def render_annotated(
     frames: int,
     pose_log: PoseLog,
     main_track: int | None,
-    punches: Sequence[dict[str, Any]],
+    punches: Sequence[Punch],
     out_path: Path,
     progress: Progress,
 ) -> int:

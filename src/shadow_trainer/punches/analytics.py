@@ -7,10 +7,11 @@ definitions and limits in the punches README ("Coaching analytics").
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from itertools import pairwise
 from typing import Any
 
-from shadow_trainer.punches.vocabulary import PUNCH_TYPES
+from shadow_trainer.documents.punches_document import PUNCH_TYPES, Punch
 
 COMBO_GAP_S = 0.6  # punches at most this far apart (impact to impact) belong to one combination
 REST_GAP_S = 30.0  # no punch for this long is a rest: a round's pause in action is shorter, a break longer
@@ -18,10 +19,10 @@ TIMELINE_BIN_S = 10.0
 TOP_COMBOS = 5
 
 
-def combos(punches: list[dict[str, Any]]) -> dict[str, Any]:
+def combos(punches: Sequence[Punch]) -> dict[str, Any]:
     """Runs of ≥ 2 punches of one fighter, each ≤ COMBO_GAP_S after the one before."""
-    runs: list[list[dict[str, Any]]] = []
-    by_fighter: dict[Any, list[dict[str, Any]]] = {}
+    runs: list[list[Punch]] = []
+    by_fighter: dict[int, list[Punch]] = {}
     for punch in sorted(punches, key=lambda p: p["t"]):
         by_fighter.setdefault(punch.get("track_id"), []).append(punch)
     for thrown in by_fighter.values():
@@ -48,7 +49,7 @@ def combos(punches: list[dict[str, Any]]) -> dict[str, Any]:
     return {"combos": listed, "top_combos": [{"name": name, "count": count} for name, count in frequent]}
 
 
-def rounds(punches: list[dict[str, Any]], duration_s: float) -> list[dict[str, Any]]:
+def rounds(punches: Sequence[Punch], duration_s: float) -> list[dict[str, Any]]:
     """Work and rest segments: a rest is a stretch of ≥ REST_GAP_S without a punch; it starts a
     moment after the punch before it and ends a moment before the punch after it. A clip with no
     such pause is one work segment from start to end."""
@@ -75,7 +76,7 @@ def rounds(punches: list[dict[str, Any]], duration_s: float) -> list[dict[str, A
     return segments
 
 
-def timeline(punches: list[dict[str, Any]], duration_s: float) -> list[dict[str, Any]]:
+def timeline(punches: Sequence[Punch], duration_s: float) -> list[dict[str, Any]]:
     """Punches per TIMELINE_BIN_S-second bin, by type (every bin of the clip, empty ones too)."""
     end = max(duration_s, max((p["t"] for p in punches), default=0.0))
     bins = [{"t": round(i * TIMELINE_BIN_S, 1), **dict.fromkeys(PUNCH_TYPES, 0), "total": 0}
@@ -91,7 +92,7 @@ def _mean(values: list[float]) -> float | None:
     return round(sum(values) / len(values), 3) if values else None
 
 
-def speed(punches: list[dict[str, Any]], segments: list[dict[str, Any]]) -> dict[str, Any]:
+def speed(punches: Sequence[Punch], segments: list[dict[str, Any]]) -> dict[str, Any]:
     """Mean and max `peak_speed` per type; fatigue: the change from the first to the last third of
     the work time, of output (punches per minute) and of mean speed, as fractions (-0.2: 20 % less)."""
     per_type = {}
@@ -107,7 +108,7 @@ def speed(punches: list[dict[str, Any]], segments: list[dict[str, Any]]) -> dict
     return {"by_type": per_type, "fatigue": fatigue(punches, segments)}
 
 
-def fatigue(punches: list[dict[str, Any]], segments: list[dict[str, Any]]) -> dict[str, float | None]:
+def fatigue(punches: Sequence[Punch], segments: list[dict[str, Any]]) -> dict[str, float | None]:
     work = [(s["t_start"], s["t_end"]) for s in segments if s["kind"] == "work"]
     total = sum(end - start for start, end in work)
     if total <= 0:
@@ -125,7 +126,7 @@ def fatigue(punches: list[dict[str, Any]], segments: list[dict[str, Any]]) -> di
     }
 
 
-def _speeds(punches: list[dict[str, Any]]) -> float | None:
+def _speeds(punches: Sequence[Punch]) -> float | None:
     return _mean([float(p["peak_speed"]) for p in punches if p.get("peak_speed") is not None])
 
 
@@ -135,7 +136,7 @@ def _change(first: float | None, last: float | None) -> float | None:
     return round((last - first) / first, 3)
 
 
-def guard(punches: list[dict[str, Any]]) -> dict[str, Any]:
+def guard(punches: Sequence[Punch]) -> dict[str, Any]:
     """How fast the punching hand comes back (`t_end - t`: full extension to the end of the punch's
     movement), and the punches during which the other hand dropped out of the guard, with times."""
     returns = [p["t_end"] - p["t"] for p in punches if p.get("t_end") is not None]
@@ -152,7 +153,7 @@ def guard(punches: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
-def analytics(punches: list[dict[str, Any]], duration_s: float) -> dict[str, Any]:
+def analytics(punches: Sequence[Punch], duration_s: float) -> dict[str, Any]:
     """The coaching figures of one fighter (or of everyone, overall)."""
     segments = rounds(punches, duration_s)
     return {

@@ -11,10 +11,10 @@ prominent of those who box: the person a coach filming would want analysed.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
+from shadow_trainer.documents.punches_document import StanceSwitch
 from shadow_trainer.pose.keypoint_names import KEYPOINT_INDEX as K
 from shadow_trainer.punches.candidate_model import CandidateModel
 from shadow_trainer.punches.detector import ScoredCandidate, detect_punches
@@ -41,7 +41,7 @@ class FighterAnalysis:
     body: BodySeries
     punches: list[ScoredCandidate]
     stance: Stance
-    stance_switches: list[dict[str, Any]]  # {"t", "from", "to"}
+    stance_switches: list[StanceSwitch]
     seen: float  # share of the video's frames with this person detected
     guard_share: float  # share of those frames with both hands up
     prominence: float

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from shadow_trainer.documents.keypoints_reader import validate_keypoints
+from shadow_trainer.documents.punches_document import Fighter, Punch, PunchesDocument, PunchType, Side
 from shadow_trainer.punches.candidate_features import peak_speed
 from shadow_trainer.punches.candidate_model import CandidateModel, load_candidate_model
 from shadow_trainer.punches.detector import ScoredCandidate
@@ -16,7 +17,7 @@ from shadow_trainer.tracking.series import TrackSeries, from_keypoints
 COIN_TOSS = 0.55
 
 
-def classify_keypoints(doc: dict[str, Any], *, track_id: int | None = None) -> dict[str, Any]:
+def classify_keypoints(doc: dict[str, Any], *, track_id: int | None = None) -> PunchesDocument:
     """The punches.json document of a keypoints document (only ``track_id`` when given)."""
     series = from_keypoints(validate_keypoints(doc))
     if track_id is not None:
@@ -27,7 +28,7 @@ def classify_keypoints(doc: dict[str, Any], *, track_id: int | None = None) -> d
     return classify_tracks(series)
 
 
-def classify_tracks(series: TrackSeries, model: CandidateModel | None = None) -> dict[str, Any]:
+def classify_tracks(series: TrackSeries, model: CandidateModel | None = None) -> PunchesDocument:
     """punches.json (version 2: every fighter, ``main_track_id``, stance confidence) for a series."""
     model = model or load_candidate_model()
     analysed = [a for a in (analyse_track(t, series, model) for t in series.tracks.values()) if a is not None]
@@ -46,7 +47,7 @@ def classify_tracks(series: TrackSeries, model: CandidateModel | None = None) ->
     }
 
 
-def _fighter(f: FighterAnalysis) -> dict[str, Any]:
+def _fighter(f: FighterAnalysis) -> Fighter:
     return {
         "track_id": f.track_id,
         "stance": f.stance.label,
@@ -68,10 +69,10 @@ def lead_hand(f: FighterAnalysis) -> str:
     return "left" if f.stance.leans == "orthodox" else "right"
 
 
-def _punch(f: FighterAnalysis, scored: ScoredCandidate) -> dict[str, Any]:
+def _punch(f: FighterAnalysis, scored: ScoredCandidate) -> Punch:
     body, cand = f.body, scored.candidate
-    side = "lead" if cand.hand == lead_hand(f) else "rear"
-    kind = scored.kind if scored.kind != "straight" else ("jab" if side == "lead" else "cross")
+    side: Side = "lead" if cand.hand == lead_hand(f) else "rear"
+    kind = _punch_type(scored.kind, side)
     fps = body.fps
     return {
         "t": round(cand.peak / fps, 4),
@@ -79,10 +80,19 @@ def _punch(f: FighterAnalysis, scored: ScoredCandidate) -> dict[str, Any]:
         "t_start": round(cand.start / fps, 4),
         "t_end": round(cand.end / fps, 4),
         "track_id": f.track_id,
-        "hand": cand.hand,
+        "hand": "left" if cand.hand == "left" else "right",
         "side": side,
         "type": kind,
         "confidence": round(scored.punch, 3),
         "peak_speed": round(peak_speed(body, cand), 3),
         "guard_dropped": other_hand_dropped(body, cand.hand, cand.start, cand.end),
     }
+
+
+def _punch_type(kind: str, side: Side) -> PunchType:
+    """A straight is a jab from the lead hand, a cross from the rear one."""
+    if kind == "hook":
+        return "hook"
+    if kind == "uppercut":
+        return "uppercut"
+    return "jab" if side == "lead" else "cross"

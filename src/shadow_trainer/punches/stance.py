@@ -15,11 +15,11 @@ import json
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
+from shadow_trainer.documents.punches_document import StanceSwitch
 from shadow_trainer.pose.keypoint_names import KEYPOINT_INDEX as K
 from shadow_trainer.punches.features import BodySeries
 
@@ -106,7 +106,7 @@ def estimate_stance(body: BodySeries | None, frames: slice = slice(None)) -> Sta
     return Stance(leans if confidence >= MIN_STANCE_CONFIDENCE else UNKNOWN, round(confidence, 3), leans)
 
 
-def stance_switches(body: BodySeries) -> list[dict[str, Any]]:
+def stance_switches(body: BodySeries) -> list[StanceSwitch]:
     """Times the fighter changed stance: the stance of SWITCH_WINDOW_S windows every SWITCH_HOP_S,
     and a switch where a confident window (SWITCH_CONFIDENCE) differs from the confident one before and
     the next confident one agrees (a stance held ≥ 15 s, not one window's flicker). Its time is midway
@@ -120,7 +120,7 @@ def stance_switches(body: BodySeries) -> list[dict[str, Any]]:
     switches = []
     for (t0, before), (t1, after), (_, then) in zip(confident, confident[1:], confident[2:], strict=False):
         if after != before and then == after:
-            switches.append({"t": round((t0 + t1) / 2, 2), "from": before, "to": after})
+            switches.append(StanceSwitch({"t": round((t0 + t1) / 2, 2), "from": before, "to": after}))
     return switches
 
 

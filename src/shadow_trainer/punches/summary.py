@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from typing import Any
 
+from shadow_trainer.documents.punches_document import (
+    HANDS,
+    PUNCH_TYPES,
+    SIDES,
+    Fighter,
+    Punch,
+    PunchesDocument,
+)
 from shadow_trainer.punches.analytics import analytics
-from shadow_trainer.punches.vocabulary import HANDS, PUNCH_TYPES, SIDES
 
 
-def counts(punches: list[dict[str, Any]], duration_s: float) -> dict[str, Any]:
+def counts(punches: Sequence[Punch], duration_s: float) -> dict[str, Any]:
     """Counts per type, hand, side and type+hand, and punches per minute."""
     by_type = Counter(p["type"] for p in punches)
     by_hand = Counter(p["hand"] for p in punches)
@@ -26,34 +34,30 @@ def counts(punches: list[dict[str, Any]], duration_s: float) -> dict[str, Any]:
     }
 
 
-def summarize_punches(punches_doc: dict[str, Any], *, duration_s: float) -> dict[str, Any]:
+def summarize_punches(punches_doc: PunchesDocument, *, duration_s: float) -> dict[str, Any]:
     """Overall counts, the main fighter's stance, whether anybody boxes, counts per fighter, and the
     coaching analytics (combos, rounds, timeline, speed) overall and per fighter."""
-    punches = punches_doc.get("punches", [])
-    fighters = punches_doc.get("fighters", [])
+    punches, fighters = punches_doc["punches"], punches_doc["fighters"]
     return {
-        "stance": punches_doc.get("stance"),
-        "stance_confidence": punches_doc.get("stance_confidence"),
+        "stance": punches_doc["stance"],
+        "stance_confidence": punches_doc["stance_confidence"],
         "boxer_found": bool(fighters),
-        "main_track_id": punches_doc.get("main_track_id"),
+        "main_track_id": punches_doc["main_track_id"],
         **counts(punches, duration_s),
         **analytics(punches, duration_s),
         "stance_switches": _all_switches(fighters),
         "fighters": [
-            _fighter(f, [p for p in punches if p.get("track_id") == f["track_id"]], duration_s)
-            for f in fighters
+            _fighter(f, [p for p in punches if p["track_id"] == f["track_id"]], duration_s) for f in fighters
         ],
     }
 
 
-def _all_switches(fighters: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    switches = [
-        {**switch, "track_id": f["track_id"]} for f in fighters for switch in f.get("stance_switches", [])
-    ]
+def _all_switches(fighters: list[Fighter]) -> list[dict[str, Any]]:
+    switches = [{**switch, "track_id": f["track_id"]} for f in fighters for switch in f["stance_switches"]]
     return sorted(switches, key=lambda switch: switch["t"])
 
 
-def _fighter(fighter: dict[str, Any], punches: list[dict[str, Any]], duration_s: float) -> dict[str, Any]:
+def _fighter(fighter: Fighter, punches: list[Punch], duration_s: float) -> dict[str, Any]:
     return {
         "track_id": fighter["track_id"],
         "stance": fighter["stance"],
@@ -61,5 +65,5 @@ def _fighter(fighter: dict[str, Any], punches: list[dict[str, Any]], duration_s:
         "seen": fighter["seen"],
         **counts(punches, duration_s),
         **analytics(punches, duration_s),
-        "stance_switches": fighter.get("stance_switches", []),
+        "stance_switches": fighter["stance_switches"],
     }

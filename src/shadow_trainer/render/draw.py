@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import cv2
 import numpy as np
 
 from shadow_trainer.documents.pose_log import BOX, KEYPOINTS, TRACK
+from shadow_trainer.documents.punches_document import Punch
 from shadow_trainer.pose.keypoint_names import SKELETON
 
 Rgb = tuple[int, int, int]
@@ -88,13 +88,13 @@ def _skeleton(canvas: _Canvas, keypoints: np.ndarray, colour: Rgb, thickness: in
         canvas.dot(points[i], thickness + 1, colour)
 
 
-def _punch_text(punch: dict[str, Any]) -> str:
+def _punch_text(punch: Punch) -> str:
     return (
         f"{str(punch.get('type', 'punch')).upper()}  {punch.get('hand', '')} {punch.get('side', '')}".strip()
     )
 
 
-def active_punches(punches: Sequence[dict[str, Any]], t: float) -> list[dict[str, Any]]:
+def active_punches(punches: Sequence[Punch], t: float) -> list[Punch]:
     """Punches to label at time ``t``: from their start until a moment after impact."""
     return [
         p
@@ -127,7 +127,7 @@ class FrameRenderer:
     width: int
     height: int
     main_track: int | None
-    punches: Sequence[dict[str, Any]]
+    punches: Sequence[Punch]
 
     @property
     def _thickness(self) -> int:
