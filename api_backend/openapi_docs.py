@@ -114,6 +114,18 @@ JOB_EXAMPLE: dict[str, Any] = {
     "title": "Sparring, round 1",
     "figures": FIGURES_EXAMPLE,
     "thumbnail": f"https://boxing.example.com{JOB_URL}/outputs/thumbnail.jpg?expires=1764585070&signature=41ab…",
+    "timings": {
+        "total_s": 68.2,
+        "stages_s": {
+            "loading_model": 1.1,
+            "analyzing": 52.3,
+            "classifying": 0.4,
+            "writing": 12.9,
+            "uploading": 1.2,
+        },
+        "frames_per_second": 82.6,
+    },
+    "webhook": {"status": "delivered", "attempts": 1, "error": None},
 }
 
 EVENT_STREAM_EXAMPLE = (

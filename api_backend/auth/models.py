@@ -22,7 +22,6 @@ class ApiKey(Base):
     key_hash: Mapped[str] = mapped_column(String(64))
     owner: Mapped[str] = mapped_column(String(64), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Signs the webhooks of this key's jobs (Standard Webhooks, `whsec_…`). Kept in clear: signing
     # needs it, and the receiver holds the same value.

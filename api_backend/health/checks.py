@@ -13,7 +13,7 @@ from api_backend.celery_app import QUEUES, celery_app
 from api_backend.db.engine import get_engine, session_scope
 from api_backend.settings import get_settings
 from api_backend.storage import get_storage
-from api_backend.workers.registry import live_workers_per_queue
+from api_backend.workers.registry import live_workers, per_queue
 
 Status = Literal["healthy", "degraded", "unhealthy"]
 
@@ -65,15 +65,21 @@ def check_storage() -> dict[str, Any]:
 
 def check_workers() -> dict[str, Any]:
     with session_scope() as session:
-        per_queue = live_workers_per_queue(session, get_settings().worker_alive_window_s)
-    counts = {queue: per_queue.get(queue, 0) for queue in QUEUES}
+        workers = live_workers(session, get_settings().worker_alive_window_s)
+    alive = per_queue(workers)
+    counts = {queue: alive.get(queue, 0) for queue in QUEUES}
     # No worker at all means nothing will run; a queue without workers is degraded (GPU may be absent).
     status: Status = "healthy"
     if not any(counts.values()):
         status = "unhealthy"
     elif not all(counts.values()):
         status = "degraded"
-    return {"_status": status, "queues": counts}
+    listed = [
+        {"hostname": w.hostname, "queues": w.queues.split(","), "gpu": w.has_gpu,
+         "up_since": w.started_at.isoformat(), "last_seen": w.last_seen.isoformat()}
+        for w in sorted(workers, key=lambda w: w.hostname)
+    ]  # fmt: skip
+    return {"_status": status, "queues": counts, "workers": listed}
 
 
 def check_models() -> dict[str, Any]:

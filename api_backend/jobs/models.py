@@ -63,7 +63,6 @@ class Job(Base):
     input_size: Mapped[int] = mapped_column(BigInteger)
     input_sha256: Mapped[str | None] = mapped_column(String(64))  # tells Idempotency-Key retries apart
     api_key_id: Mapped[uuid.UUID | None] = mapped_column()  # the key that made it: whose webhook secret
-    input_content_type: Mapped[str | None] = mapped_column(String(128))
     video: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
     # Results and failures.

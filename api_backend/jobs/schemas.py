@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Literal
 
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field
 
@@ -63,6 +64,22 @@ class SessionFigures(BaseModel):
     combos_per_minute: float
 
 
+class JobTimings(BaseModel):
+    """Where the worker's time went, for a succeeded job."""
+
+    total_s: float
+    stages_s: dict[str, float] = Field(description="seconds per stage: loading_model, analyzing, …")
+    frames_per_second: float
+
+
+class WebhookOut(BaseModel):
+    """The delivery of the job's `callback_url` (Standard Webhooks, retried with backoff)."""
+
+    status: Literal["pending", "delivered", "failed"]
+    attempts: int
+    error: str | None = Field(description="why the last attempt failed; null once delivered")
+
+
 class JobOut(BaseModel):
     model_config = ConfigDict(json_schema_extra={"examples": [JOB_EXAMPLE]})
 
@@ -86,6 +103,8 @@ class JobOut(BaseModel):
     thumbnail: str | None = Field(
         default=None, description="a signed link to a still of the annotated video, once succeeded"
     )
+    timings: JobTimings | None = Field(default=None, description="once succeeded")
+    webhook: WebhookOut | None = Field(default=None, description="when the job was given a callback_url")
 
 
 class ProgressPoint(BaseModel):

@@ -25,7 +25,15 @@ from api_backend.jobs.ending import end_job
 from api_backend.jobs.enqueue import enqueue_after_commit
 from api_backend.jobs.models import OUTPUT_NAMES, THUMBNAIL_NAME, Job, JobStatus
 from api_backend.jobs.routing import choose_queue
-from api_backend.jobs.schemas import JobErrorOut, JobOptions, JobOut, SessionFigures, VideoOut
+from api_backend.jobs.schemas import (
+    JobErrorOut,
+    JobOptions,
+    JobOut,
+    JobTimings,
+    SessionFigures,
+    VideoOut,
+    WebhookOut,
+)
 from api_backend.jobs.upload import ReceivedUpload, as_the_client_named_it
 from api_backend.settings import Settings, get_settings
 from api_backend.storage import Storage
@@ -186,7 +194,6 @@ def _new_job(
         input_filename=upload.filename,
         input_size=upload.size,
         input_sha256=upload.sha256,
-        input_content_type=upload.content_type,
         video=video.as_dict(),
     )
 
@@ -244,7 +251,7 @@ async def rerun_job(
     new = Job(
         **_analysis_fields(uuid.uuid4(), options, job.input_filename, settings),
         owner=job.owner, input_filename=job.input_filename, input_size=job.input_size,
-        input_sha256=job.input_sha256, input_content_type=job.input_content_type, video=job.video,
+        input_sha256=job.input_sha256, video=job.video,
         api_key_id=job.api_key_id, title=job.title,
     )  # fmt: skip
     source = job.input_key
@@ -329,4 +336,13 @@ def to_out(job: Job, base_url: str) -> JobOut:
         title=job.title,
         figures=SessionFigures(**job.figures) if job.figures else None,
         thumbnail=links.get(THUMBNAIL_NAME),
+        timings=JobTimings(**job.timings) if job.timings else None,
+        webhook=_webhook_out(job),
     )
+
+
+def _webhook_out(job: Job) -> WebhookOut | None:
+    if not job.callback_url:
+        return None
+    status = job.callback_status if job.callback_status in ("delivered", "failed") else "pending"
+    return WebhookOut(status=status, attempts=job.callback_attempts, error=job.callback_error)

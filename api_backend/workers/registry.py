@@ -31,8 +31,12 @@ def live_workers(session: Session, max_age_s: float) -> list[WorkerHeartbeat]:
 
 
 def live_workers_per_queue(session: Session, max_age_s: float) -> dict[str, int]:
+    return per_queue(live_workers(session, max_age_s))
+
+
+def per_queue(workers: list[WorkerHeartbeat]) -> dict[str, int]:
     counts: dict[str, int] = {}
-    for worker in live_workers(session, max_age_s):
+    for worker in workers:
         for queue in filter(None, worker.queues.split(",")):
             counts[queue] = counts.get(queue, 0) + 1
     return counts

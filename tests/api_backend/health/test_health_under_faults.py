@@ -45,6 +45,9 @@ def test_everything_up(faults: tuple[PrivateServers, ServiceStack]) -> None:
         assert detailed["checks"][name]["status"] == "healthy", detailed
         assert detailed["checks"][name]["latency_ms"] >= 0
     assert detailed["checks"]["workers"]["status"] == "degraded"  # a CPU worker, no GPU worker
+    workers = detailed["checks"]["workers"]["workers"]  # which workers, with a GPU or not, since when
+    assert [w["queues"] for w in workers if "cpu" in w["queues"]] and not any(w["gpu"] for w in workers)
+    assert all(w["up_since"] <= w["last_seen"] for w in workers)
     assert detailed["status"] == "degraded"
 
 

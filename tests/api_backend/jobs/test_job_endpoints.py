@@ -68,6 +68,23 @@ def test_a_queued_job_cancels_at_once_and_a_finished_one_refuses(api: InProcessA
     assert (refused.status_code, error_code(refused)) == (409, "job_finished")
 
 
+def test_a_job_shows_where_its_time_went_and_how_its_webhook_fared(api: InProcessApi) -> None:
+    timings = {"total_s": 12.5, "stages_s": {"analyzing": 10.0, "writing": 2.0}, "frames_per_second": 24.0}
+    done = api.add_job(JobStatus.succeeded, timings=timings)
+    hook = "https://coach.example.com/hook"
+    hooked = api.add_job(JobStatus.succeeded, callback_url=hook, callback_status="failed",
+                         callback_attempts=3, callback_error="HTTP 500")  # fmt: skip
+    waiting = api.add_job(JobStatus.running, callback_url=hook)
+
+    first, second, third = (
+        api.client.get(f"/api/v1/jobs/{job.id}").json() for job in (done, hooked, waiting)
+    )
+
+    assert (first["timings"], first["webhook"]) == (timings, None)
+    assert second["webhook"] == {"status": "failed", "attempts": 3, "error": "HTTP 500"}
+    assert (third["timings"], third["webhook"]) == (None, {"status": "pending", "attempts": 0, "error": None})
+
+
 def test_a_running_job_is_asked_to_stop_and_keeps_running_until_its_worker_does(api: InProcessApi) -> None:
     running = api.add_job(JobStatus.running)
 
