@@ -35,7 +35,7 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.conftest import VTEST, cut_clip  # noqa: E402
+from tests.support.clips import VTEST, cut_clip  # noqa: E402
 from tests.support.hostile_media import growing_stream, pixel_bomb, raw_long_stream  # noqa: E402
 from tests.support.receivers import TricklingReceiver, serving  # noqa: E402
 from tests.support.services import backend_servers  # noqa: E402

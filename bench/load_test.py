@@ -42,8 +42,8 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.conftest import VTEST, cut_clip  # noqa: E402
 from tests.deploy.nginx_render import make_self_signed_cert, nginx_args, write_rendered  # noqa: E402
+from tests.support.clips import VTEST, cut_clip  # noqa: E402
 from tests.support.services import backend_servers, free_port, wait_until  # noqa: E402
 from tests.support.stack import TERMINAL, ServiceStack  # noqa: E402
 

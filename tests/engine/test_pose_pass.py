@@ -118,9 +118,9 @@ def test_skipped_frames_get_interpolated_keypoints_close_to_real_ones(
 ) -> None:
     """A 20 fps clip with pose on every second frame against pose on every frame: the inferred frames
     are the same; the others are flagged and near what pose would have found there."""
-    from tests.engine.conftest import vtest_frames, write_clip
+    from tests.support.clips import video_frames, write_clip
 
-    clip = write_clip(clips / "people-20fps.mp4", vtest_frames(vtest_path, 24, start=545), fps=20)
+    clip = write_clip(clips / "people-20fps.mp4", video_frames(vtest_path, 24, start=545), fps=20)
     info = probe_video(clip)
     progress = Progress(None, None)
     progress.stage("analyzing")

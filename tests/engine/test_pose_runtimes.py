@@ -23,8 +23,7 @@ from shadow_trainer.pose import (
     resolve_model,
 )
 from shadow_trainer.pose.estimator import cuda_available
-
-from .conftest import vtest_frames
+from tests.support.clips import video_frames
 
 
 def read_image(path: Path) -> np.ndarray:
@@ -61,7 +60,7 @@ def test_onnx_and_torch_agree_on_video_frames(
     box = onnx_estimator.letterbox(768, 576)
     from shadow_trainer.pose.preprocess import letterbox_image
 
-    frames = [letterbox_image(bgr, box) for bgr in vtest_frames(vtest_path, 4, start=550)]
+    frames = [letterbox_image(bgr, box) for bgr in video_frames(vtest_path, 4, start=550)]
     total = 0
     for onnx_people, torch_people in zip(
         onnx_estimator.estimate_batch(frames, box), torch_estimator.estimate_batch(frames, box), strict=True
@@ -130,7 +129,7 @@ def test_int8_model_finds_the_same_people_as_fp32(
     from shadow_trainer.pose.preprocess import letterbox_image
 
     box = onnx_estimator.letterbox(768, 576)
-    frames = [letterbox_image(bgr, box) for bgr in vtest_frames(vtest_path, 4, start=550)]
+    frames = [letterbox_image(bgr, box) for bgr in video_frames(vtest_path, 4, start=550)]
     pairs = list(
         zip(
             onnx_estimator.estimate_batch(frames, box),

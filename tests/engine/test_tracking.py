@@ -11,8 +11,7 @@ from shadow_trainer.pose.preprocess import letterbox_image
 from shadow_trainer.tracking.prominence import most_prominent, prominence
 from shadow_trainer.tracking.series import Track
 from shadow_trainer.tracking.tracker import PersonTracker
-
-from .conftest import vtest_frames
+from tests.support.clips import video_frames
 
 
 def _box(cx: float, cy: float, w: float = 40, h: float = 100) -> np.ndarray:
@@ -52,7 +51,7 @@ def test_lost_track_is_dropped_after_the_buffer() -> None:
 
 def test_real_pedestrians_keep_their_ids(vtest_path: Path, onnx_estimator: PoseEstimator) -> None:
     box = onnx_estimator.letterbox(768, 576)
-    frames = [letterbox_image(bgr, box) for bgr in vtest_frames(vtest_path, 12, start=550)]
+    frames = [letterbox_image(bgr, box) for bgr in video_frames(vtest_path, 12, start=550)]
     tracker = PersonTracker()
     ids_per_frame = [
         set(tracker.update(p.boxes)) for p in (onnx_estimator.estimate_batch([f], box)[0] for f in frames)

@@ -21,9 +21,8 @@ from shadow_trainer.media.video import (
     upright_yuv,
     yuv_planes,
 )
+from tests.support.clips import video_frames, write_clip
 from tests.support.hostile_media import growing_stream, pixel_bomb, raw_long_stream
-
-from .conftest import vtest_frames, write_clip
 
 
 def test_probe_reads_metadata_quickly(people_clip: Path) -> None:
@@ -49,7 +48,7 @@ def test_probe_of_the_original_avi(vtest_path: Path) -> None:
 
 
 def test_rotation_metadata_gives_upright_size_and_frames(clips: Path, vtest_path: Path) -> None:
-    clip = write_clip(clips / "rot.mp4", vtest_frames(vtest_path, 3), rotation=-90)  # phone held upright
+    clip = write_clip(clips / "rot.mp4", video_frames(vtest_path, 3), rotation=-90)  # phone held upright
     info = probe_video(clip)
     assert info.rotation in (90, 270)
     assert (info.width, info.height) == (576, 768)
@@ -68,7 +67,7 @@ def test_rotate_yuv420_moves_the_top_left_corner_clockwise() -> None:
 
 
 def test_odd_resolution_decodes_to_even_planes(clips: Path, vtest_path: Path) -> None:
-    clip = write_clip(clips / "odd.mp4", vtest_frames(vtest_path, 3), size=(641, 479))
+    clip = write_clip(clips / "odd.mp4", video_frames(vtest_path, 3), size=(641, 479))
     info = probe_video(clip)
     assert (info.width, info.height) == (641, 479)
     frames = list(iter_frames(clip, info))
@@ -124,7 +123,7 @@ def test_missing_file(tmp_path: Path) -> None:
 
 def test_stream_broken_mid_way_keeps_what_decoded(tmp_path: Path, vtest_path: Path) -> None:
     # MPEG-TS has no index at the end, so cutting it mid-way leaves a playable beginning.
-    clip = write_clip(tmp_path / "long.ts", vtest_frames(vtest_path, 20))
+    clip = write_clip(tmp_path / "long.ts", video_frames(vtest_path, 20))
     data = clip.read_bytes()
     broken = tmp_path / "broken.ts"
     broken.write_bytes(data[: len(data) // 2] + b"\xff" * 4096)

@@ -20,6 +20,7 @@ from boxing_sim import ClipConditions, simulate_clip
 from shadow_trainer.documents.punches_document import Punch, PunchesDocument
 from shadow_trainer.punches import classify_keypoints, summarize_punches
 from tests.support.stack import PROJECT_ROOT, ServiceStack
+from tests.support.uploads import submit_video
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -109,10 +110,8 @@ def web(browser: Browser, embedded_stack: ServiceStack, artifacts: Path) -> Iter
 
 
 def upload_via_api(stack: ServiceStack, video: Path) -> dict[str, Any]:
-    with stack.client() as client, video.open("rb") as handle:
-        response = client.post("/api/v1/jobs", files={"file": (video.name, handle, "video/mp4")})
-        assert response.status_code == 202, response.text
-        job = stack.wait_for_job(client, response.json()["id"])
+    with stack.client() as client:
+        job = stack.wait_for_job(client, submit_video(client, video)["id"])
     assert job["status"] == "succeeded", (job, stack.logs())
     return job
 

@@ -22,6 +22,7 @@ from tests.support.hostile_media import growing_stream, pixel_bomb, raw_long_str
 from tests.support.receivers import QuietHandler, TricklingReceiver, serving
 from tests.support.services import wait_until
 from tests.support.stack import ServiceStack
+from tests.support.uploads import post_video
 
 
 def new_key(stack: ServiceStack, name: str) -> dict[str, str]:
@@ -31,9 +32,8 @@ def new_key(stack: ServiceStack, name: str) -> dict[str, str]:
 
 
 def submit(stack: ServiceStack, key: dict[str, str], video: Path, **fields: str) -> httpx.Response:
-    with video.open("rb") as handle:
-        return httpx.post(f"{stack.base_url}/api/v1/jobs", files={"file": (video.name, handle, "video/mp4")},
-                          data=fields, headers=key, timeout=120)  # fmt: skip
+    with httpx.Client(base_url=stack.base_url, headers=key, timeout=120) as client:
+        return post_video(client, video, **fields)
 
 
 def wait_done(stack: ServiceStack, key: dict[str, str], job_id: str) -> dict[str, Any]:

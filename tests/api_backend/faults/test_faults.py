@@ -27,9 +27,10 @@ import httpx
 import psycopg
 import pytest
 
-from tests.conftest import VTEST, cut_clip
+from tests.support.clips import VTEST, cut_clip
 from tests.support.services import PrivateServers, s3_client, started, wait_until
 from tests.support.stack import ServiceStack
+from tests.support.uploads import post_video
 
 pytestmark = pytest.mark.slow  # starts the service as processes
 
@@ -94,8 +95,8 @@ def start_beat(stack: ServiceStack) -> None:
 
 
 def submit(stack: ServiceStack, clip: Path) -> httpx.Response:
-    with clip.open("rb") as handle:
-        return httpx.post(f"{stack.base_url}/api/v1/jobs", files={"file": (clip.name, handle)}, timeout=120)
+    with httpx.Client(base_url=stack.base_url, timeout=120) as client:
+        return post_video(client, clip)
 
 
 def run_to_success(stack: ServiceStack, clip: Path, timeout_s: float = 240) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from api_backend.jobs.figures import mean_speed, session_figures, thumbnail_time
 from api_backend.jobs.thumbnail import write_thumbnail
 from boxing_sim import ClipConditions, simulate_clip
 from shadow_trainer.punches import classify_keypoints, summarize_punches
-from tests.engine.conftest import write_clip
+from tests.support.clips import write_clip
 
 
 def simulated_summary() -> dict:

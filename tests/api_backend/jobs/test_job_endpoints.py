@@ -16,6 +16,7 @@ import pytest
 
 from api_backend.jobs.models import Job, JobStatus
 from tests.support.inprocess import InProcessApi
+from tests.support.uploads import post_video
 
 FIGURES = {
     "track_id": 1, "fighters": 1, "duration_s": 60.0, "punches": 30, "punches_per_minute": 30.0,
@@ -168,11 +169,8 @@ def test_progress_lists_boxing_sessions_oldest_first_within_the_dates(api: InPro
     assert api.client.get("/api/v1/sessions", params={"since": "last week"}).status_code == 422
 
 
-def upload(api: InProcessApi, clip: Path, key: str | None = None, **fields: str) -> Any:
-    headers = {"Idempotency-Key": key} if key else {}
-    with clip.open("rb") as video:
-        files = {"file": (clip.name, video, "video/mp4")}
-        return api.client.post("/api/v1/jobs", files=files, data=fields, headers=headers)
+def upload(api: InProcessApi, clip: Path, key: str | None = None, **fields: str) -> httpx.Response:
+    return post_video(api.client, clip, idempotency_key=key, **fields)
 
 
 def test_an_upload_is_committed_then_enqueued_once_per_idempotency_key(

@@ -14,24 +14,9 @@ import httpx
 import numpy as np
 
 from tests.support.stack import ServiceStack
+from tests.support.uploads import post_video, submit_video
 
 OUTPUTS = {"annotated.mp4", "keypoints.json", "punches.json", "summary.json"}
-
-
-def upload(client: httpx.Client, video: Path, **fields: str) -> httpx.Response:
-    headers = {}
-    if key := fields.pop("idempotency_key", None):
-        headers["Idempotency-Key"] = key
-    with video.open("rb") as handle:
-        return client.post("/api/v1/jobs", files={"file": (video.name, handle, "video/mp4")}, data=fields,
-                           headers=headers)  # fmt: skip
-
-
-def submit(client: httpx.Client, video: Path, **fields: str) -> dict:
-    """Upload and insist it was accepted; returns the job."""
-    response = upload(client, video, **fields)
-    assert response.status_code == 202, response.text
-    return response.json()
 
 
 def fetch_output(client: httpx.Client, url: str) -> bytes:
@@ -44,7 +29,7 @@ def test_upload_runs_to_success_and_outputs_download(
     stack: ServiceStack, real_clip: Path, tmp_path: Path
 ) -> None:
     with stack.client() as client:
-        created = upload(client, real_clip)
+        created = post_video(client, real_clip)
         assert created.status_code == 202, created.text
         job = created.json()
         assert job["status"] == "queued"
@@ -83,7 +68,7 @@ def test_outputs_come_from_storage_as_signed_urls_on_s3(
     distributed_stack: ServiceStack, real_clip: Path
 ) -> None:
     with distributed_stack.client() as client:
-        job = distributed_stack.wait_for_job(client, submit(client, real_clip)["id"])
+        job = distributed_stack.wait_for_job(client, submit_video(client, real_clip)["id"])
         response = client.get(job["outputs"]["annotated.mp4"])
         assert response.status_code == 307
         assert "X-Amz-Signature=" in response.headers["location"]
@@ -96,7 +81,7 @@ def test_outputs_come_from_storage_as_signed_urls_on_s3(
 
 def test_events_stream_until_the_job_ends(stack: ServiceStack, real_clip: Path) -> None:
     with stack.client() as client:
-        job_id = submit(client, real_clip)["id"]
+        job_id = submit_video(client, real_clip)["id"]
         events: list[tuple[str, dict]] = []
         with client.stream("GET", f"/api/v1/jobs/{job_id}/events", timeout=300) as response:
             assert response.headers["content-type"].startswith("text/event-stream")
@@ -116,7 +101,7 @@ def test_events_stream_until_the_job_ends(stack: ServiceStack, real_clip: Path) 
 def test_clients_poll_cheaply_and_resume_streams(stack: ServiceStack, real_clip: Path) -> None:
     """ETag / If-None-Match on the job, HEAD on downloads, Last-Event-ID on the event stream."""
     with stack.client() as client:
-        job = stack.wait_for_job(client, submit(client, real_clip)["id"])
+        job = stack.wait_for_job(client, submit_video(client, real_clip)["id"])
         first = client.get(f"/api/v1/jobs/{job['id']}")
         etag = first.headers["etag"]
         again = client.get(f"/api/v1/jobs/{job['id']}", headers={"If-None-Match": f'"other", {etag}'})
@@ -143,7 +128,9 @@ def test_clients_poll_cheaply_and_resume_streams(stack: ServiceStack, real_clip:
 
 def test_history_is_newest_first_with_cursor_pages(stack: ServiceStack, real_clip: Path) -> None:
     with stack.client() as client:
-        ids = [submit(client, real_clip, device="gpu")["id"] for _ in range(3)]  # no GPU worker: stay queued
+        ids = [
+            submit_video(client, real_clip, device="gpu")["id"] for _ in range(3)
+        ]  # no GPU worker: stay queued
         seen: list[str] = []
         cursor = None
         while True:
@@ -167,9 +154,9 @@ def test_history_is_newest_first_with_cursor_pages(stack: ServiceStack, real_cli
 
 def test_device_routes_to_queues(stack: ServiceStack, real_clip: Path) -> None:
     with stack.client() as client:
-        gpu_job = submit(client, real_clip, device="gpu")
+        gpu_job = submit_video(client, real_clip, device="gpu")
         assert gpu_job["queue"] == "gpu"
-        cpu_job = submit(client, real_clip, device="cpu")
+        cpu_job = submit_video(client, real_clip, device="cpu")
         assert cpu_job["queue"] == "cpu"
         client.post(f"/api/v1/jobs/{gpu_job['id']}/cancel")
         assert stack.wait_for_job(client, cpu_job["id"])["status"] == "succeeded"
@@ -177,7 +164,7 @@ def test_device_routes_to_queues(stack: ServiceStack, real_clip: Path) -> None:
 
 def test_cancel_a_running_job_stops_it_without_outputs(stack: ServiceStack, long_clip: Path) -> None:
     with stack.client() as client:
-        job_id = submit(client, long_clip)["id"]
+        job_id = submit_video(client, long_clip)["id"]
         while (job := client.get(f"/api/v1/jobs/{job_id}").json())["status"] == "queued":
             time.sleep(0.05)
         assert job["status"] == "running", job
@@ -193,16 +180,16 @@ def test_cancel_a_running_job_stops_it_without_outputs(stack: ServiceStack, long
 
 def test_idempotency_key_returns_the_same_job(stack: ServiceStack, real_clip: Path, tmp_path: Path) -> None:
     with stack.client() as client:
-        first = upload(client, real_clip, device="gpu", idempotency_key="retry-42")
-        second = upload(client, real_clip, device="gpu", idempotency_key="retry-42")
+        first = post_video(client, real_clip, device="gpu", idempotency_key="retry-42")
+        second = post_video(client, real_clip, device="gpu", idempotency_key="retry-42")
         assert first.status_code == 202
         assert second.status_code == 200
         assert first.json()["id"] == second.json()["id"]
         # The same key for another request is the client's mistake, not a retry: said, not hidden.
         other_file = tmp_path / "other.mp4"
         other_file.write_bytes(real_clip.read_bytes()[:-1] + b"\0")
-        for reused in (upload(client, other_file, device="gpu", idempotency_key="retry-42"),
-                       upload(client, real_clip, device="cpu", idempotency_key="retry-42")):  # fmt: skip
+        for reused in (post_video(client, other_file, device="gpu", idempotency_key="retry-42"),
+                       post_video(client, real_clip, device="cpu", idempotency_key="retry-42")):  # fmt: skip
             assert reused.status_code == 422, reused.text
             assert reused.json()["error"]["code"] == "idempotency_key_reused"
         client.post(f"/api/v1/jobs/{first.json()['id']}/cancel")
@@ -215,8 +202,8 @@ def test_bad_requests_get_clear_errors(stack: ServiceStack, tmp_path: Path) -> N
     empty.write_bytes(b"")
     with stack.client() as client:
         cases = [
-            (upload(client, text), 422, "invalid_video"),
-            (upload(client, empty), 422, "invalid_video"),
+            (post_video(client, text), 422, "invalid_video"),
+            (post_video(client, empty), 422, "invalid_video"),
             (
                 client.post("/api/v1/jobs", data={"model": "x"}, files={"other": ("a", b"b")}),
                 422,
@@ -238,7 +225,7 @@ def test_bad_requests_get_clear_errors(stack: ServiceStack, tmp_path: Path) -> N
 def test_invalid_form_fields_are_refused(stack: ServiceStack, real_clip: Path) -> None:
     with stack.client() as client:
         for fields in ({"device": "tpu"}, {"model": "../../etc/passwd"}, {"callback_url": "not a url"}):
-            response = upload(client, real_clip, **fields)
+            response = post_video(client, real_clip, **fields)
             assert response.status_code == 422, (fields, response.text)
             assert response.json()["error"]["code"] == "validation_error"
 
@@ -259,7 +246,7 @@ def test_oversize_upload_is_refused_while_streaming(stack: ServiceStack) -> None
 
 def test_output_errors(stack: ServiceStack, real_clip: Path) -> None:
     with stack.client() as client:
-        job = submit(client, real_clip, device="gpu")
+        job = submit_video(client, real_clip, device="gpu")
         not_ready = client.get(f"/api/v1/jobs/{job['id']}/outputs/summary.json")
         assert not_ready.status_code == 404
         assert not_ready.json()["error"]["code"] == "output_not_ready"
@@ -294,7 +281,7 @@ def test_upload_memory_is_not_spent_on_the_body(stack: ServiceStack) -> None:
 
 def test_a_job_can_be_titled_rerun_and_deleted_with_its_files(stack: ServiceStack, real_clip: Path) -> None:
     with stack.client() as client:
-        first = stack.wait_for_job(client, submit(client, real_clip)["id"])
+        first = stack.wait_for_job(client, submit_video(client, real_clip)["id"])
         assert first["status"] == "succeeded", stack.logs()
         url = f"/api/v1/jobs/{first['id']}"
         titled = client.patch(url, json={"title": "  Bag work, round 3  "})
@@ -332,9 +319,9 @@ def test_a_boxing_session_keeps_its_figures_and_a_still_for_the_list_and_progres
     embedded stack), and the session shows on the progress endpoint; people walking are no session."""
     stack = distributed_stack
     with stack.client() as client:
-        walking = stack.wait_for_job(client, submit(client, real_clip)["id"])
+        walking = stack.wait_for_job(client, submit_video(client, real_clip)["id"])
         assert walking["figures"]["fighters"] == 0 and walking["figures"]["punches"] == 0
-        done = stack.wait_for_job(client, submit(client, boxing_clip)["id"])
+        done = stack.wait_for_job(client, submit_video(client, boxing_clip)["id"])
         assert done["status"] == "succeeded", (done, stack.logs())
         assert set(done["outputs"]) == OUTPUTS  # the still is not one of the fixed outputs
         summary = json.loads(fetch_output(client, done["outputs"]["summary.json"]))
