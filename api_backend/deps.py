@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from api_backend.auth.dependencies import OwnerDep
 from api_backend.db.engine import get_sessionmaker
-from api_backend.db.transaction import commit
+from api_backend.db.transaction import unit_of_work
 from api_backend.settings import Settings, get_settings
 from api_backend.storage import Storage, get_storage
 
@@ -20,16 +20,7 @@ def get_session() -> Iterator[Session]:
     the response is sent (follow-up work such as sending a job's task runs then), and rolls back when
     the endpoint raised."""
     with get_sessionmaker()() as session:
-        yield from request_transaction(session)
-
-
-def request_transaction(session: Session) -> Iterator[Session]:
-    try:
-        yield session
-    except BaseException:
-        session.rollback()
-        raise
-    commit(session)
+        yield from unit_of_work(session)
 
 
 # "function" scope: the commit (and its errors, e.g. an unreachable queue) comes before the response.

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
-from api_backend.db.transaction import commit
+from api_backend.db.transaction import unit_of_work
 from api_backend.settings import get_settings
 
 
@@ -49,13 +49,5 @@ def get_sessionmaker() -> sessionmaker[Session]:
 def session_scope() -> Iterator[Session]:
     """A session that commits once when the block ends (rolls back when it raised): the unit of
     work of workers and scripts, as a request's is the request (`deps.get_session`)."""
-    session = get_sessionmaker()()
-    try:
-        try:
-            yield session
-        except BaseException:
-            session.rollback()
-            raise
-        commit(session)
-    finally:
-        session.close()
+    with get_sessionmaker()() as session:
+        yield from unit_of_work(session)

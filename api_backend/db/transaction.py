@@ -10,7 +10,7 @@ the transaction rolls back (Polar enqueues its jobs after the request's commit t
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from sqlalchemy import event
@@ -34,6 +34,17 @@ def after_commit(session: Session, action: Callable[[], None], *, must_succeed: 
     whoever committed through `commit` (after every other action ran): the client of a request must
     hear that its job could not be queued."""
     session.info.setdefault(_PENDING, []).append(_FollowUp(action, must_succeed))
+
+
+def unit_of_work(session: Session) -> Iterator[Session]:
+    """Yield the session; when the block ends, commit it (`commit`), or roll it back if it raised.
+    A generator, for `yield from` in FastAPI dependencies and context managers alike."""
+    try:
+        yield session
+    except BaseException:
+        session.rollback()
+        raise
+    commit(session)
 
 
 def commit(session: Session) -> None:

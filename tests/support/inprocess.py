@@ -33,7 +33,8 @@ from api_backend.auth.dependencies import OPEN_OWNER, get_owner
 from api_backend.db import engine as db_engine
 from api_backend.db.base import utcnow
 from api_backend.db.migrations import alembic_config
-from api_backend.deps import get_session, request_transaction
+from api_backend.db.transaction import unit_of_work
+from api_backend.deps import get_session
 from api_backend.jobs import events
 from api_backend.jobs.models import Job, JobStatus
 from api_backend.main import create_app
@@ -203,7 +204,7 @@ def in_process_api(
         api = InProcessApi(InProcessClient(app), session, factory.get_storage(), settings, recorder)
 
         def test_session() -> Iterator[Session]:
-            yield from request_transaction(session)
+            yield from unit_of_work(session)
 
         app.dependency_overrides[get_session] = test_session
         app.dependency_overrides[get_owner] = lambda: api.owner
