@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from shadow_trainer.documents.keypoints_reader import validate_keypoints
@@ -15,6 +16,8 @@ from shadow_trainer.tracking.series import TrackSeries, from_keypoints
 
 # Stance evidence below this is no better than a coin toss for telling the lead hand.
 COIN_TOSS = 0.55
+# A punch of anyone but the main fighter needs this confidence.
+SECONDARY_CONFIDENCE = 0.7
 
 
 def classify_keypoints(doc: dict[str, Any], *, track_id: int | None = None) -> PunchesDocument:
@@ -32,8 +35,9 @@ def classify_tracks(series: TrackSeries, model: CandidateModel | None = None) ->
     """punches.json (version 2: every fighter, ``main_track_id``, stance confidence) for a series."""
     model = model or load_candidate_model()
     analysed = [a for a in (analyse_track(t, series, model) for t in series.tracks.values()) if a is not None]
-    fighters = sorted((a for a in analysed if a.boxes), key=lambda a: a.track_id)
-    main = main_fighter(fighters)
+    main = main_fighter([a for a in analysed if a.boxes])
+    others = (_surer(a) for a in analysed if a is not main)
+    fighters = sorted((a for a in (main, *others) if a is not None and a.boxes), key=lambda a: a.track_id)
     punches = sorted(
         (_punch(f, p) for f in fighters for p in f.punches), key=lambda p: (p["t"], p["track_id"])
     )
@@ -96,3 +100,11 @@ def _punch_type(kind: str, side: Side) -> PunchType:
     if kind == "uppercut":
         return "uppercut"
     return "jab" if side == "lead" else "cross"
+
+
+def _surer(f: FighterAnalysis) -> FighterAnalysis:
+    """Someone beside the main fighter: only their surer punches. A partner's or pad holder's blocks,
+    slips and pad feeds look like short punches and they are mostly seen worse (from behind, half in
+    view); on the real clips, of 52 punches found on them 14 were right, of the 30 at this
+    confidence 13."""
+    return replace(f, punches=[p for p in f.punches if p.punch >= SECONDARY_CONFIDENCE])
