@@ -31,6 +31,12 @@ STORAGE_ERRORS.labels("api")  # exported at 0 from the start, so alerts see a se
 class ServiceStateCollector(Collector):
     """Live workers per queue (from their heartbeats) and free disk space, read at scrape time."""
 
+    def describe(self) -> Iterator[Metric]:
+        """The families, without reading anything: the registry asks at registration (import time),
+        and would otherwise run a scrape then, before the process has its settings or database."""
+        yield _workers_family()
+        yield _free_space_family()
+
     def collect(self) -> Iterator[Metric]:
         from api_backend.celery_app import QUEUES
         from api_backend.db.engine import session_scope
@@ -38,7 +44,7 @@ class ServiceStateCollector(Collector):
         from api_backend.workers.registry import live_workers_per_queue
 
         settings = get_settings()
-        workers = GaugeMetricFamily("shadow_workers", "Workers alive per queue", labels=["queue"])
+        workers = _workers_family()
         try:
             with session_scope() as session:
                 per_queue = live_workers_per_queue(session, settings.worker_alive_window_s)
@@ -49,9 +55,17 @@ class ServiceStateCollector(Collector):
             log.warning("workers gauge unavailable: %s", exc)
         if settings.data_dir.exists():
             usage = shutil.disk_usage(settings.data_dir)
-            free = GaugeMetricFamily("shadow_data_dir_free_bytes", "Free space where uploads are spooled")
+            free = _free_space_family()
             free.add_metric([], usage.free)
             yield free
+
+
+def _workers_family() -> GaugeMetricFamily:
+    return GaugeMetricFamily("shadow_workers", "Workers alive per queue", labels=["queue"])
+
+
+def _free_space_family() -> GaugeMetricFamily:
+    return GaugeMetricFamily("shadow_data_dir_free_bytes", "Free space where uploads are spooled")
 
 
 REGISTRY.register(ServiceStateCollector())
