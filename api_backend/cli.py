@@ -325,6 +325,9 @@ def analyze(
     precision: Annotated[
         PosePrecision, typer.Option(help="CPU arithmetic: fp32 (the reference) or int8 (quantised)")
     ] = DEFAULT_POSE_PRECISION,
+    crops: Annotated[
+        bool, typer.Option(help="on CPU, pose looks at a crop around the people found (whole picture 1/s)")
+    ] = True,
 ) -> None:
     """Analyse one video into OUT: annotated.mp4, keypoints.json, punches.json, summary.json.
 
@@ -344,7 +347,7 @@ def analyze(
         with AnalysisProgress(frames, console) as progress:
             result = analyze_video(
                 video, out, model=model, device=device.value, model_dir=model_dir, progress=progress,
-                pose_max_fps=pose_fps, pose_precision=precision.value,
+                pose_max_fps=pose_fps, pose_precision=precision.value, pose_crops=crops,
             )  # fmt: skip
     except AnalysisError as exc:
         fail_analysis(exc)

@@ -55,6 +55,9 @@ class Settings(BaseSettings):
     # CPU workers' arithmetic: fp32 (the reference) or int8 (the quantised model: faster pose, a few
     # punches fewer on real footage; see shadow_trainer/pose/options.py); GPU: float.
     pose_precision: Precision = DEFAULT_PRECISION
+    # CPU workers: after a look at the whole picture, pose looks only at a crop around the people it
+    # found (the whole picture again every second); same keypoints, less arithmetic.
+    pose_crops: bool = True
     max_upload_mb: int = Field(default=2048, ge=1)
     # Resumable (tus) uploads: the largest PATCH body accepted (each is held in memory until written
     # to storage; nginx.conf allows 64m), and how long an unfinished upload is kept.

@@ -75,9 +75,9 @@ def bare_inference_fps(clip: Path, device: str) -> Run:
     inputs = [letterbox_video_frame(f.frame, box, info.rotation) for f in iter_frames(clip, info)]
     bs = estimator.batch_size
     estimator.warm_up(box)
-    batches = [(inputs[i : i + bs], i) for i in range(0, len(inputs), bs)]
+    batches = [(inputs[i : i + bs], [box] * len(inputs[i : i + bs]), i) for i in range(0, len(inputs), bs)]
     start, cpu = time.perf_counter(), time.process_time()
-    for _ in estimator.stream(iter(batches), box):  # same concurrency as the pipeline
+    for _ in estimator.stream(iter(batches)):  # same concurrency as the pipeline
         pass
     wall, cpu = time.perf_counter() - start, time.process_time() - cpu
     return Run(len(inputs) / wall, 1000 * cpu / len(inputs))

@@ -157,6 +157,7 @@ def _analyse(job: ClaimedJob, workdir: Path, progress: JobProgress) -> AnalysisR
         limits=settings.video_limits,
         pose_max_fps=settings.pose_max_fps,
         pose_precision=settings.pose_precision,
+        pose_crops=settings.pose_crops,
     )
 
 

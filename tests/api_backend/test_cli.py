@@ -72,13 +72,24 @@ def test_analyze_writes_the_four_outputs(real_clip: Path, tmp_path: Path) -> Non
 
 
 @pytest.mark.slow
-def test_analyze_runs_the_quantised_model_when_asked(real_clip: Path, tmp_path: Path) -> None:
+def test_analyze_runs_the_quantised_model_on_the_whole_picture_when_asked(
+    real_clip: Path, tmp_path: Path
+) -> None:
     result = cli_process(
-        "analyze", str(real_clip), "--out", str(tmp_path), "--device", "cpu", "--precision", "int8"
+        "analyze",
+        str(real_clip),
+        "--out",
+        str(tmp_path),
+        "--device",
+        "cpu",
+        "--precision",
+        "int8",
+        "--no-crops",
     )
     assert result.returncode == 0, result.stderr
     summary = json.loads((tmp_path / "summary.json").read_text())
     assert summary["runtime"] == "onnx-int8"
+    assert summary["pose_crop_frames"] == 0
     assert summary["people_tracked"] >= 2  # vtest.avi's pedestrians are still found
 
 

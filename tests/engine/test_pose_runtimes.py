@@ -63,7 +63,9 @@ def test_onnx_and_torch_agree_on_video_frames(
     frames = [letterbox_image(bgr, box) for bgr in video_frames(vtest_path, 4, start=550)]
     total = 0
     for onnx_people, torch_people in zip(
-        onnx_estimator.estimate_batch(frames, box), torch_estimator.estimate_batch(frames, box), strict=True
+        onnx_estimator.estimate_batch(frames, [box] * len(frames)),
+        torch_estimator.estimate_batch(frames, [box] * len(frames)),
+        strict=True,
     ):
         _assert_same_people(onnx_people, torch_people)
         total += len(onnx_people)
@@ -132,8 +134,8 @@ def test_int8_model_finds_the_same_people_as_fp32(
     frames = [letterbox_image(bgr, box) for bgr in video_frames(vtest_path, 4, start=550)]
     pairs = list(
         zip(
-            onnx_estimator.estimate_batch(frames, box),
-            int8_estimator.estimate_batch(frames, box),
+            onnx_estimator.estimate_batch(frames, [box] * len(frames)),
+            int8_estimator.estimate_batch(frames, [box] * len(frames)),
             strict=True,
         )
     )

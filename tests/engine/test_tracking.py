@@ -54,7 +54,7 @@ def test_real_pedestrians_keep_their_ids(vtest_path: Path, onnx_estimator: PoseE
     frames = [letterbox_image(bgr, box) for bgr in video_frames(vtest_path, 12, start=550)]
     tracker = PersonTracker()
     ids_per_frame = [
-        set(tracker.update(p.boxes)) for p in (onnx_estimator.estimate_batch([f], box)[0] for f in frames)
+        set(tracker.update(p.boxes)) for p in (onnx_estimator.estimate_batch([f], [box])[0] for f in frames)
     ]
     persistent = set.intersection(*ids_per_frame[2:])
     assert len(persistent) >= 2  # the two nearest walkers keep one id throughout

@@ -20,6 +20,7 @@ def build_summary(
     device: str,
     frames_analyzed: int,
     pose_frames: int,
+    pose_crop_frames: int,
     processing_fps: float,
     people_tracked: int,
     decode_error: str | None,
@@ -35,6 +36,8 @@ def build_summary(
         "frames_analyzed": frames_analyzed,
         # Frames pose ran on; the others have keypoints interpolated between them (keypoints.json).
         "pose_frames": pose_frames,
+        # Of those, the ones where pose looked only around the people it had found.
+        "pose_crop_frames": pose_crop_frames,
         "processing_fps": round(processing_fps, 2),
         "people_tracked": people_tracked,
         # A stream that broke mid-way is analysed up to the break; this says where it stopped.

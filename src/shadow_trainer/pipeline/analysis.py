@@ -86,6 +86,7 @@ def _analyze(
     clock: _StageClock,
     limits: VideoLimits,
     stride: int,
+    crops: bool,
 ) -> dict[str, Any]:
     progress.stage("analyzing")
     with clock("analyzing"):
@@ -98,6 +99,7 @@ def _analyze(
             progress=progress,
             limits=limits,
             stride=stride,
+            crops=crops,
         )
     progress.stage("classifying")
     pose_log = PoseLog(work / "pose.log")
@@ -128,6 +130,7 @@ def _analyze(
         device=estimator.runtime.device,
         frames_analyzed=pose.frames,
         pose_frames=pose.pose_frames,
+        pose_crop_frames=pose.crop_frames,
         processing_fps=pose.frames / elapsed if elapsed > 0 else 0.0,
         people_tracked=pose.people_tracked,
         decode_error=pose.decode_error,
@@ -148,11 +151,14 @@ def analyze_video(
     limits: VideoLimits = NO_LIMITS,
     pose_max_fps: float | None = POSE_FPS,
     pose_precision: Precision = DEFAULT_PRECISION,
+    pose_crops: bool = True,
 ) -> AnalysisResult:
     """Analyse ``video`` and write annotated.mp4, keypoints.json, punches.json, summary.json to ``out_dir``.
 
     Pose runs about ``pose_max_fps`` times a second of video (None or 0: on every frame); the frames
     between get interpolated keypoints. ``pose_precision`` int8: the quantised model on CPU.
+    ``pose_crops``: after a look at the whole picture, pose looks only around the people it found
+    (``pipeline/regions.py``), on CPU.
 
     Raises ``InvalidVideoError`` (``VideoLimitError`` past ``limits``, checked while decoding),
     ``ModelNotFoundError``, ``AnalysisCancelled`` or ``AnalysisError`` (codes ``gpu_unavailable``,
@@ -172,7 +178,7 @@ def analyze_video(
         reporter.check_cancel()
         with staging_dir(out_dir) as work:
             stride = pose_stride(info.fps, pose_max_fps)
-            summary = _analyze(video, info, estimator, work, reporter, clock, limits, stride)
+            summary = _analyze(video, info, estimator, work, reporter, clock, limits, stride, pose_crops)
             outputs = publish(work, out_dir)
     except AnalysisError:
         raise

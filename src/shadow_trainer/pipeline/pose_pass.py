@@ -22,6 +22,7 @@ from shadow_trainer.documents.pose_log import PoseLogWriter
 from shadow_trainer.media.video import NO_LIMITS, DecodeReport, VideoInfo, VideoLimits, iter_frames
 from shadow_trainer.pipeline.prefetch import BackgroundWorker, Prefetcher
 from shadow_trainer.pipeline.progress import Progress
+from shadow_trainer.pipeline.regions import RegionPlanner
 from shadow_trainer.pose import Letterbox, PoseDetections, PoseEstimator
 from shadow_trainer.pose.preprocess import letterbox_video_frame
 from shadow_trainer.tracking.tracker import tracker_for
@@ -33,6 +34,7 @@ CANCEL_POLL_FRAMES = 8
 class PosePassResult:
     frames: int
     pose_frames: int  # frames pose ran on (every `stride`-th)
+    crop_frames: int  # of those, the ones where pose looked only around the people (regions.py)
     timestamps: array  # seconds, per decoded frame (8 bytes a frame)
     decode_error: str | None
     people_tracked: int
@@ -45,14 +47,15 @@ Moment = tuple[int, float]  # frame index, seconds
 class _Input:
     index: int
     t: float
-    rgb: np.ndarray
+    rgb: np.ndarray  # the model input: the letterboxed picture, or the crop of it `view` says
+    view: Letterbox
     skipped_before: list[Moment]  # frames since the previous inferred one, without pose
 
 
 def _model_inputs(
     video: Path,
     info: VideoInfo,
-    box: Letterbox,
+    regions: RegionPlanner,
     report: DecodeReport,
     limits: VideoLimits,
     stride: int,
@@ -61,12 +64,17 @@ def _model_inputs(
     """Model inputs of every `stride`-th frame; the frames after the last one go to `trailing`."""
     reformatter = VideoReformatter()
     skipped: list[Moment] = []
+    box = regions.box
     for decoded in iter_frames(video, info, report, limits):
         if decoded.index % stride:
             skipped.append((decoded.index, decoded.t))
             continue
         rgb = letterbox_video_frame(decoded.frame, box, info.rotation, reformatter)
-        yield _Input(decoded.index, decoded.t, rgb, skipped)
+        view = regions.view()
+        if view is not box:  # a crop: a view of the same array, at the same scale
+            left, top = box.pad_left - view.pad_left, box.pad_top - view.pad_top
+            rgb = rgb[top : top + view.input_height, left : left + view.input_width]
+        yield _Input(decoded.index, decoded.t, rgb, view, skipped)
         skipped = []
     trailing.extend(skipped)
 
@@ -166,8 +174,12 @@ def run_pose_pass(
     progress: Progress,
     limits: VideoLimits = NO_LIMITS,
     stride: int = 1,
+    crops: bool = True,
 ) -> PosePassResult:
+    """With `crops`, pose looks at a crop around the people it found instead of the whole picture, most
+    of the time (regions.py; only where the runtime takes one frame at a time, as on CPU)."""
     box = estimator.letterbox(info.width, info.height)
+    regions = RegionPlanner(box, info.fps / stride, enabled=crops and estimator.batch_size == 1)
     report = DecodeReport()
     sink = _FrameSink(info, keypoints_path, pose_log_path, stride)
     trailing: list[Moment] = []
@@ -175,15 +187,16 @@ def run_pose_pass(
     depth = (estimator.runtime.streams + 1) * estimator.batch_size + 2
     try:
         with Prefetcher(
-            _model_inputs(video, info, box, report, limits, stride, trailing), depth=depth, name="decode"
+            _model_inputs(video, info, regions, report, limits, stride, trailing), depth=depth, name="decode"
         ) as frames:
             batches = (
-                ([item.rgb for item in batch], batch)
+                ([item.rgb for item in batch], [item.view for item in batch], batch)
                 for batch in _batches(iter(frames), estimator.batch_size)
             )
             done = 0
-            for people, batch in estimator.stream(batches, box):
+            for people, batch in estimator.stream(batches):
                 for item, found in zip(batch, people, strict=True):
+                    regions.seen(item.view, found)
                     for index, t in item.skipped_before:
                         writer.submit((index, t, None))
                     writer.submit((item.index, item.t, found))
@@ -199,6 +212,7 @@ def run_pose_pass(
     return PosePassResult(
         frames=report.frames,
         pose_frames=sink.inferred,
+        crop_frames=regions.crops,
         timestamps=sink.timestamps,
         decode_error=report.error,
         people_tracked=len(sink.track_ids),

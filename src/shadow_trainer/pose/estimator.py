@@ -75,30 +75,33 @@ class PoseEstimator:
         """One throw-away batch at the video's input shape: allocations (and CUDA kernel
         selection) happen while loading, not on the first frames."""
         blank = np.zeros((self.batch_size, box.input_height, box.input_width, 3), np.uint8)
-        batches = ((list(blank), None) for _ in range(self.runtime.streams))
-        for _ in self.stream(batches, box):
+        batches = ((list(blank), [box] * self.batch_size, None) for _ in range(self.runtime.streams))
+        for _ in self.stream(batches):
             pass
 
-    def estimate_batch(self, inputs: Sequence[np.ndarray], box: Letterbox) -> list[PoseDetections]:
-        """People in each letterboxed RGB input (all of one size), in source pixels."""
+    def estimate_batch(
+        self, inputs: Sequence[np.ndarray], boxes: Sequence[Letterbox]
+    ) -> list[PoseDetections]:
+        """People in each RGB model input (all of one size), in source pixels; ``boxes`` say how each
+        input was made from its picture (the whole picture letterboxed, or a part of that)."""
         rows = self.runtime.infer(np.stack(inputs))
-        return [to_detections(r, box) for r in rows]
+        return [to_detections(r, box) for r, box in zip(rows, boxes, strict=True)]
 
     def stream(
-        self, batches: Iterable[tuple[list[np.ndarray], Tag]], box: Letterbox
+        self, batches: Iterable[tuple[list[np.ndarray], Sequence[Letterbox], Tag]]
     ) -> Iterator[tuple[list[PoseDetections], Tag]]:
         """``estimate_batch`` over many batches, ``runtime.streams`` at a time, results in order.
 
         Each batch carries a tag (its frames' indices and times) that comes back with its people.
         """
         if self.runtime.streams <= 1:
-            for inputs, tag in batches:
-                yield self.estimate_batch(inputs, box), tag
+            for inputs, boxes, tag in batches:
+                yield self.estimate_batch(inputs, boxes), tag
             return
         with ThreadPoolExecutor(self.runtime.streams, thread_name_prefix="pose") as pool:
             pending: deque[tuple[Future[list[PoseDetections]], Tag]] = deque()
-            for inputs, tag in batches:
-                pending.append((pool.submit(self.estimate_batch, inputs, box), tag))
+            for inputs, boxes, tag in batches:
+                pending.append((pool.submit(self.estimate_batch, inputs, boxes), tag))
                 if len(pending) > self.runtime.streams:
                     done, done_tag = pending.popleft()
                     yield done.result(), done_tag
@@ -109,7 +112,7 @@ class PoseEstimator:
     def estimate_image(self, bgr: np.ndarray) -> PoseDetections:
         """People in one BGR image (e.g. from ``cv2.imread``)."""
         box = self.letterbox(bgr.shape[1], bgr.shape[0])
-        return self.estimate_batch([letterbox_image(bgr, box)], box)[0]
+        return self.estimate_batch([letterbox_image(bgr, box)], [box])[0]
 
 
 def load_pose_estimator(

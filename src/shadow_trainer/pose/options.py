@@ -2,7 +2,7 @@
 (no model imports): the settings, the job form and the CLI read their choices here.
 
 fp32 is the reference and the default; int8 is the statically quantised model (``pose/quantize.py``),
-opt-in: measured on the real boxing clips (``bench/bench_pose_precision.py``) its keypoints agree with
+opt-in: measured on the real boxing clips (``bench/bench_fast_paths.py``) its keypoints agree with
 fp32 (mean OKS 0.974) but the punch F1 falls from 0.811 to 0.736 (0.02 was allowed), for a
 whole-pipeline time ratio of only 0.83 here (decoding and rendering stay). A GPU (torch) stays in float.
 """

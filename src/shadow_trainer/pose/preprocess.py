@@ -8,7 +8,7 @@ colour in one step at the small size, which is much cheaper than converting the 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import av
 import cv2
@@ -58,6 +58,17 @@ class Letterbox:
             self.pad_top : self.pad_top + self.new_height, self.pad_left : self.pad_left + self.new_width
         ] = resized_rgb
         return canvas
+
+    def cropped(self, x0: int, y0: int, x1: int, y1: int) -> Letterbox:
+        """The geometry of the part [x0:x1, y0:y1] of this model input, fed to the model on its own
+        (the sides multiples of the model's stride): the same scale, so the same mapping back."""
+        return replace(
+            self,
+            input_width=x1 - x0,
+            input_height=y1 - y0,
+            pad_left=self.pad_left - x0,
+            pad_top=self.pad_top - y0,
+        )
 
     def to_source(self, xy: np.ndarray) -> np.ndarray:
         """Map model-input x/y coordinates (last axis of size 2) back to source pixels, in place."""

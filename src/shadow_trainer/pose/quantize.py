@@ -8,7 +8,7 @@ became 0.26 or vanished), and the tracker and the punch stage read scores and ke
 Activation ranges are calibrated on real photographs of people: the two that Ultralytics
 ships with its package, in random crops, flips and exposures, so the same calibration is available
 offline and every worker builds the same file. Measured against the FP32 model on real boxing
-footage in `bench/bench_pose_precision.py`.
+footage in `bench/bench_fast_paths.py`.
 
 The result is cached beside the FP32 export (same file lock and atomic rename: several workers may
 ask for it at once).
