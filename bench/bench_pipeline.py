@@ -120,7 +120,8 @@ import json, sys, time
 from pathlib import Path
 from shadow_trainer.pipeline.analysis import analyze_video
 start, cpu = time.perf_counter(), time.process_time()
-r = analyze_video(Path(sys.argv[1]), Path(sys.argv[2]), device=sys.argv[3], pose_precision=sys.argv[4])
+r = analyze_video(Path(sys.argv[1]), Path(sys.argv[2]), device=sys.argv[3], pose_precision=sys.argv[4],
+                  pose_crops=sys.argv[5] == "crops")
 wall, cpu = time.perf_counter() - start, time.process_time() - cpu
 hwm = next(int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("VmHWM:"))
 print(json.dumps({"frames": r.summary["frames_analyzed"], "max_rss_kb": hwm, "wall": wall, "cpu": cpu,
@@ -128,11 +129,13 @@ print(json.dumps({"frames": r.summary["frames_analyzed"], "max_rss_kb": hwm, "wa
 """
 
 
-def fresh_process_analysis(clip: Path, out: Path, device: str, precision: str = "fp32") -> dict[str, float]:
+def fresh_process_analysis(
+    clip: Path, out: Path, device: str, precision: str = "fp32", crops: bool = True
+) -> dict[str, float]:
     """One analysis in a new process: its frames, wall and CPU seconds, model load, video duration
     and peak memory (``max_rss_kb``)."""
     done = subprocess.run(
-        [sys.executable, "-c", _CHILD, str(clip), str(out), device, precision],
+        [sys.executable, "-c", _CHILD, str(clip), str(out), device, precision, "crops" if crops else "whole"],
         capture_output=True,
         text=True,
         check=True,

@@ -54,27 +54,34 @@ def main() -> None:
     parser.add_argument("--video", type=Path, default=default)
     parser.add_argument("--seconds", type=float, default=8.0)
     parser.add_argument("--precisions", nargs="*", default=["fp32", "int8"])
+    parser.add_argument(
+        "--looks", nargs="*", choices=["whole", "crops"], default=["whole", "crops"],
+        help="pose on the whole picture every time, or on crops around the people",
+    )  # fmt: skip
     args = parser.parse_args()
     print(
         f"clips from {args.video.name}, {args.seconds:.0f} s; model load excluded from the real-time factor"
     )
-    print(f"{'clip':<9}{'precision':>10}{'frames':>8}{'fps':>8}{'RT factor':>11}{'CPU ms/f':>10}"
+    print(f"{'clip':<9}{'precision':>10}{'look':>7}{'frames':>8}{'fps':>8}{'RT factor':>11}{'CPU ms/f':>10}"
           f"{'peak MB':>9}{'target':>8}")  # fmt: skip
     with tempfile.TemporaryDirectory(prefix="bench-realtime-") as tmp:
         for name, width, height, fps in SIZES:
             clip = make_clip(args.video, Path(tmp) / f"{name}.mp4", width, height, fps, args.seconds)
             for precision in args.precisions:
-                # A fresh process each: the peak memory is this analysis's alone.
-                r = fresh_process_analysis(clip, Path(tmp) / f"out-{name}-{precision}", "cpu", precision)
-                print(_row(name, precision, r))
+                for look in args.looks:
+                    # A fresh process each: the peak memory is this analysis's alone.
+                    out = Path(tmp) / f"out-{name}-{precision}-{look}"
+                    r = fresh_process_analysis(clip, out, "cpu", precision, crops=look == "crops")
+                    print(_row(name, f"{precision:>10}{look:>7}", r))
 
 
 def _row(name: str, precision: str, r: dict[str, float]) -> str:
+    """`precision`: the precision and look columns, already laid out."""
     work = r["wall"] - r["load_s"]
     factor = work / r["duration"]
     target = TARGETS.get(name)
     verdict = f"≤ {target} {'MET' if factor <= target else 'MISSED'}" if target else ""
-    cells = f"{name:<9}{precision:>10}{int(r['frames']):>8}{r['frames'] / work:>8.1f}{factor:>11.2f}"
+    cells = f"{name:<9}{precision}{int(r['frames']):>8}{r['frames'] / work:>8.1f}{factor:>11.2f}"
     return cells + f"{1000 * r['cpu'] / r['frames']:>10.0f}{r['max_rss_kb'] / 1024:>9.0f}  {verdict}"
 
 
