@@ -65,12 +65,14 @@ def _model_inputs(
     reformatter = VideoReformatter()
     skipped: list[Moment] = []
     box = regions.box
+    inferred = 0
     for decoded in iter_frames(video, info, report, limits):
         if decoded.index % stride:
             skipped.append((decoded.index, decoded.t))
             continue
         rgb = letterbox_video_frame(decoded.frame, box, info.rotation, reformatter)
-        view = regions.view()
+        view = regions.view(inferred)
+        inferred += 1
         if view is not box:  # a crop: a view of the same array, at the same scale
             left, top = box.pad_left - view.pad_left, box.pad_top - view.pad_top
             rgb = rgb[top : top + view.input_height, left : left + view.input_width]
@@ -164,6 +166,32 @@ class _FrameSink:
         self.pose_log.close()
 
 
+def _infer(
+    estimator: PoseEstimator,
+    frames: Prefetcher[_Input],
+    regions: RegionPlanner,
+    writer: BackgroundWorker[tuple[int, float, PoseDetections | None]],
+    progress: Progress,
+    total_frames: int,
+) -> None:
+    """Pose on every prepared model input, in order; each result goes to the planner and the writer."""
+    batches = (
+        ([item.rgb for item in batch], [item.view for item in batch], batch)
+        for batch in _batches(iter(frames), estimator.batch_size)
+    )
+    done = 0
+    for people, batch in estimator.stream(batches):
+        for item, found in zip(batch, people, strict=True):
+            regions.seen(item.view, found)
+            for index, t in item.skipped_before:
+                writer.submit((index, t, None))
+            writer.submit((item.index, item.t, found))
+        previous, done = done, done + sum(1 + len(item.skipped_before) for item in batch)
+        if done // CANCEL_POLL_FRAMES != previous // CANCEL_POLL_FRAMES:
+            progress.check_cancel()
+        progress.within(done / max(total_frames, 1))
+
+
 def run_pose_pass(
     video: Path,
     info: VideoInfo,
@@ -179,31 +207,22 @@ def run_pose_pass(
     """With `crops`, pose looks at a crop around the people it found instead of the whole picture, most
     of the time (regions.py; only where the runtime takes one frame at a time, as on CPU)."""
     box = estimator.letterbox(info.width, info.height)
-    regions = RegionPlanner(box, info.fps / stride, enabled=crops and estimator.batch_size == 1)
     report = DecodeReport()
     sink = _FrameSink(info, keypoints_path, pose_log_path, stride)
     trailing: list[Moment] = []
     writer = BackgroundWorker(sink, depth=64, name="pose-writer")
     depth = (estimator.runtime.streams + 1) * estimator.batch_size + 2
+    # The view of a frame comes from the people found `depth` inferred frames before it: as far as
+    # the decoder runs ahead of inference anyway (inference needs that many frames in flight).
+    regions = RegionPlanner(box, info.fps / stride, lag=depth, enabled=crops and estimator.batch_size == 1)
     try:
         with Prefetcher(
             _model_inputs(video, info, regions, report, limits, stride, trailing), depth=depth, name="decode"
         ) as frames:
-            batches = (
-                ([item.rgb for item in batch], [item.view for item in batch], batch)
-                for batch in _batches(iter(frames), estimator.batch_size)
-            )
-            done = 0
-            for people, batch in estimator.stream(batches):
-                for item, found in zip(batch, people, strict=True):
-                    regions.seen(item.view, found)
-                    for index, t in item.skipped_before:
-                        writer.submit((index, t, None))
-                    writer.submit((item.index, item.t, found))
-                previous, done = done, done + sum(1 + len(item.skipped_before) for item in batch)
-                if done // CANCEL_POLL_FRAMES != previous // CANCEL_POLL_FRAMES:
-                    progress.check_cancel()
-                progress.within(done / max(info.frames, 1))
+            try:
+                _infer(estimator, frames, regions, writer, progress, info.frames)
+            finally:
+                regions.close()  # before the prefetcher stops: its decoder may be waiting on a result
         for index, t in trailing:
             writer.submit((index, t, None))
     finally:

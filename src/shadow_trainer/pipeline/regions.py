@@ -7,8 +7,10 @@ fraction of the arithmetic. The whole picture is looked at again every ``FULL_EV
 walks in is found within that) and whenever a crop finds fewer people than the last whole look did
 (someone left it, or moved faster than its margin).
 
-The decode thread asks for each frame's view ahead of inference (a few frames of prefetch), so the
-crop is around the latest people found, widened by a margin for the movement in between.
+The decode thread prepares frames ahead of inference, so the view of inferred frame k is decided from
+what was found in frame k - ``lag``, a fixed distance: the decoder waits for that result if it has to.
+The views, and so the keypoints, are the same on every run of a video, however the threads happen to
+be scheduled; the crop's margin covers the movement over those ``lag`` frames.
 """
 
 from __future__ import annotations
@@ -21,50 +23,63 @@ import numpy as np
 from shadow_trainer.pose import Letterbox, PoseDetections
 
 FULL_EVERY_S = 1.0
-# Around the people's boxes, in units of their height: they move while the decoder runs ahead.
+# Around the people's boxes, in units of their height: they move during the lag.
 MARGIN = 0.25
 # A crop bigger than this share of the picture saves too little: the whole picture is looked at.
 MAX_SHARE = 0.6
-# Only people found with this score make the crop (a faint false detection would widen it).
-MIN_SCORE = 0.4
 STRIDE = 32
+Crop = tuple[int, int, int, int]  # x0, y0, x1, y1 in model-input pixels
 
 
 class RegionPlanner:
-    """Thread-safe: ``view`` is called by the decode thread, ``seen`` with each inference result."""
+    """``view`` is called by the decode thread for inferred frames 0, 1, 2…; ``seen`` with each
+    frame's people, in the same order, by the inference loop; ``close`` when either stops."""
 
-    def __init__(self, box: Letterbox, inferred_fps: float, *, enabled: bool = True) -> None:
+    def __init__(self, box: Letterbox, inferred_fps: float, *, lag: int, enabled: bool = True) -> None:
         self.box = box
         self.enabled = enabled
+        self.lag = max(lag, 1)
         self.full_every = max(1, round(FULL_EVERY_S * inferred_fps))
-        self._lock = threading.Lock()
-        self._crop: tuple[int, int, int, int] | None = None
-        self._since_full = 0
-        self._expected = 0
+        self._changed = threading.Condition()
+        self._next_crops: dict[int, Crop | None] = {}  # per seen frame: the crop it suggests
+        self._seen = 0  # frames whose people are known
+        self._expected = 0  # people the last whole look found
+        self._closed = False
         self.crops = 0  # views that were a crop (for the summary and benches)
 
-    def view(self) -> Letterbox:
-        """The geometry of the next inferred frame's model input."""
-        with self._lock:
-            if not self.enabled or self._crop is None or self._since_full >= self.full_every:
-                self._since_full = 0
-                return self.box
-            self._since_full += 1
-            self.crops += 1
-            return self.box.cropped(*self._crop)
+    def view(self, k: int) -> Letterbox:
+        """The geometry of inferred frame k's model input."""
+        if not self.enabled or k < self.lag or k % self.full_every == 0:
+            return self.box
+        with self._changed:
+            self._changed.wait_for(lambda: self._seen > k - self.lag or self._closed)
+            crop = self._next_crops.pop(k - self.lag, None)
+        if crop is None:
+            return self.box
+        self.crops += 1
+        return self.box.cropped(*crop)
 
     def seen(self, view: Letterbox, people: PoseDetections) -> None:
-        """What the model found in a view: the people to look around next."""
-        sure = people.scores >= MIN_SCORE
-        with self._lock:
+        """What the model found in the next frame's view."""
+        # Everyone found, however faint: a crop that left someone out would make their track flicker.
+        with self._changed:
             if view is self.box:
-                self._expected = int(sure.sum())
-            elif int(sure.sum()) < self._expected:
-                self._crop = None  # someone went missing in the crop: the whole picture next
-                return
-            self._crop = self._around(people.boxes[sure])
+                self._expected = len(people)
+            # Someone went missing from a crop: the whole picture next.
+            fewer = view is not self.box and len(people) < self._expected
+            # Kept for the view `lag` frames on, unless that one looks at the whole picture anyway.
+            if self.enabled and (self._seen + self.lag) % self.full_every:
+                self._next_crops[self._seen] = None if fewer else self._around(people.boxes)
+            self._seen += 1
+            self._changed.notify_all()
 
-    def _around(self, boxes: np.ndarray) -> tuple[int, int, int, int] | None:
+    def close(self) -> None:
+        """No more results will come: a waiting decoder goes on (with the whole picture)."""
+        with self._changed:
+            self._closed = True
+            self._changed.notify_all()
+
+    def _around(self, boxes: np.ndarray) -> Crop | None:
         """The crop of the model input around ``boxes`` (source pixels), or None for the whole."""
         if not len(boxes):
             return None
