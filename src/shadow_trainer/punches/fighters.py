@@ -30,6 +30,9 @@ MIN_TRACK_S = 0.5
 # Boxing evidence: punches with a guard held at least this share of the time, or this many punches.
 MIN_GUARD_SHARE = 0.2
 MIN_PUNCHES_WITHOUT_GUARD = 3
+# One punch alone makes a boxer only when the model is this sure of it: someone walking with their
+# hands up (a bag, a phone) makes one unsure punch-like movement now and then.
+MIN_SINGLE_PUNCH_CONFIDENCE = 0.7
 # A wrist is "up" between this far above the nose and this far below the shoulders (torso lengths).
 GUARD_ABOVE_NOSE = 0.5
 GUARD_BELOW_SHOULDERS = 0.45
@@ -50,7 +53,9 @@ class FighterAnalysis:
     def boxes(self) -> bool:
         if len(self.punches) >= MIN_PUNCHES_WITHOUT_GUARD:
             return True
-        return bool(self.punches) and self.guard_share >= MIN_GUARD_SHARE
+        if not self.punches or self.guard_share < MIN_GUARD_SHARE:
+            return False
+        return len(self.punches) > 1 or self.punches[0].punch >= MIN_SINGLE_PUNCH_CONFIDENCE
 
 
 def track_body(track: Track, series: TrackSeries) -> BodySeries | None:
