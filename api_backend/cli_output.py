@@ -4,6 +4,7 @@ a short summary at the end, and exit codes a script can tell apart."""
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from types import TracebackType
 from typing import Any, NoReturn
@@ -106,7 +107,7 @@ class SubmitProgress:
         self.bar.update(self.task, completed=job.progress, stage=job.stage)
 
 
-def summary_lines(summary: dict[str, Any]) -> list[str]:
+def summary_lines(summary: Mapping[str, Any]) -> list[str]:
     """A few lines a boxer reads first; the JSON files hold the rest."""
     if not summary.get("boxer_found"):
         return ["no boxer found: no punches counted"]

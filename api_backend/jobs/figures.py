@@ -7,10 +7,11 @@ most), or everyone's when nobody was singled out.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 
-def session_figures(summary: dict[str, Any]) -> dict[str, Any]:
+def session_figures(summary: Mapping[str, Any]) -> dict[str, Any]:
     fighters = summary.get("fighters") or []
     main = next((f for f in fighters if f.get("track_id") == summary.get("main_track_id")), None)
     source = main or summary
@@ -38,7 +39,7 @@ def mean_speed(speed: dict[str, Any] | None) -> float | None:
     return round(sum(row["mean"] * row["count"] for row in rows) / count, 3)
 
 
-def thumbnail_time(summary: dict[str, Any]) -> float:
+def thumbnail_time(summary: Mapping[str, Any]) -> float:
     """When to take the job list's still: the last punch of the longest combination (the boxer in
     action, a fist out), else the middle of the clip."""
     combos = summary.get("combos") or []

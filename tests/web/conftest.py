@@ -18,6 +18,7 @@ from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Error, 
 
 from boxing_sim import ClipConditions, simulate_clip
 from shadow_trainer.documents.punches_document import Punch, PunchesDocument
+from shadow_trainer.documents.summary_document import PunchSummary
 from shadow_trainer.punches import classify_keypoints, summarize_punches
 from tests.support.stack import PROJECT_ROOT, ServiceStack
 from tests.support.uploads import submit_video
@@ -124,7 +125,7 @@ def reuse_browser_upload(stack: ServiceStack) -> dict[str, Any] | None:
     return None
 
 
-def simulated_punches(duration_s: float, fps: float) -> tuple[PunchesDocument, dict[str, Any]]:
+def simulated_punches(duration_s: float, fps: float) -> tuple[PunchesDocument, PunchSummary]:
     """punches.json and the punch part of summary.json of a simulated boxer, squeezed into `duration_s`."""
     clip = simulate_clip(11, ClipConditions(duration=8.0, fps=30.0, stance="orthodox"))
     doc = classify_keypoints(clip.keypoints)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import shutil
 from pathlib import Path
-from typing import Any, TextIO
+from typing import NotRequired, TextIO, TypedDict
 
 import numpy as np
 
@@ -22,7 +22,23 @@ COORD_DECIMALS = 2
 SCORE_DECIMALS = 4
 
 
-def person_json(track_id: int, box: np.ndarray, score: float, keypoints: np.ndarray) -> dict[str, Any]:
+class PersonRecord(TypedDict):
+    """One person in one frame of keypoints.json (pixel coordinates in the original frame)."""
+
+    track_id: int
+    bbox: list[float]  # x1, y1, x2, y2
+    score: float
+    keypoints: list[list[float]]  # 17 rows of x, y, confidence, in KEYPOINT_NAMES order
+
+
+class FrameRecord(TypedDict):
+    index: int
+    t: float
+    people: list[PersonRecord]
+    interpolated: NotRequired[bool]  # only when true: no pose ran on this frame
+
+
+def person_json(track_id: int, box: np.ndarray, score: float, keypoints: np.ndarray) -> PersonRecord:
     return {
         "track_id": int(track_id),
         "bbox": [round(float(v), COORD_DECIMALS) for v in box],
@@ -38,11 +54,9 @@ def person_json(track_id: int, box: np.ndarray, score: float, keypoints: np.ndar
     }
 
 
-def frame_json(
-    index: int, t: float, people: list[dict[str, Any]], interpolated: bool = False
-) -> dict[str, Any]:
+def frame_json(index: int, t: float, people: list[PersonRecord], interpolated: bool = False) -> FrameRecord:
     """`interpolated` (only when true): no pose ran on this frame; its people are interpolated."""
-    frame: dict[str, Any] = {"index": index, "t": round(t, 6), "people": people}
+    frame: FrameRecord = {"index": index, "t": round(t, 6), "people": people}
     if interpolated:
         frame["interpolated"] = True
     return frame

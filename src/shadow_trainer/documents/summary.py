@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
-
+from shadow_trainer.documents.summary_document import PunchSummary, SummaryDocument
 from shadow_trainer.media.video import VideoInfo
 
 # 2: every fighter, and the coaching analytics (combos, rounds, timeline, speed, guard, stance switches).
@@ -11,7 +10,7 @@ SCHEMA_VERSION = 2
 
 
 def build_summary(
-    punch_summary: dict[str, Any],
+    punch_summary: PunchSummary,
     *,
     video: VideoInfo,
     duration: float,
@@ -24,7 +23,7 @@ def build_summary(
     processing_fps: float,
     people_tracked: int,
     decode_error: str | None,
-) -> dict[str, Any]:
+) -> SummaryDocument:
     return {
         "schema_version": SCHEMA_VERSION,
         **punch_summary,

@@ -29,6 +29,7 @@ from shadow_trainer.documents.outputs import publish, staging_dir
 from shadow_trainer.documents.pose_log import PoseLog
 from shadow_trainer.documents.punches_document import PunchesDocument
 from shadow_trainer.documents.summary import build_summary
+from shadow_trainer.documents.summary_document import SummaryDocument
 from shadow_trainer.errors import AnalysisError
 from shadow_trainer.media.video import NO_LIMITS, VideoInfo, VideoLimits, probe_video
 from shadow_trainer.pipeline.pose_pass import PosePassResult, run_pose_pass
@@ -47,7 +48,7 @@ log = logging.getLogger(__name__)
 class AnalysisResult:
     video: VideoInfo
     outputs: dict[str, Path]
-    summary: dict[str, Any]
+    summary: SummaryDocument
     frames_per_second: float
     stage_seconds: dict[str, float]
 
@@ -87,7 +88,7 @@ def _analyze(
     limits: VideoLimits,
     stride: int,
     crops: bool,
-) -> dict[str, Any]:
+) -> SummaryDocument:
     progress.stage("analyzing")
     with clock("analyzing"):
         pose = run_pose_pass(

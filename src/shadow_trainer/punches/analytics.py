@@ -9,9 +9,10 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from itertools import pairwise
-from typing import Any
+from typing import Any, TypedDict
 
 from shadow_trainer.documents.punches_document import PUNCH_TYPES, Punch
+from shadow_trainer.documents.summary_document import Coaching
 
 COMBO_GAP_S = 0.6  # punches at most this far apart (impact to impact) belong to one combination
 REST_GAP_S = 30.0  # no punch for this long is a rest: a round's pause in action is shorter, a break longer
@@ -19,7 +20,12 @@ TIMELINE_BIN_S = 10.0
 TOP_COMBOS = 5
 
 
-def combos(punches: Sequence[Punch]) -> dict[str, Any]:
+class Combos(TypedDict):
+    combos: list[dict[str, Any]]
+    top_combos: list[dict[str, Any]]
+
+
+def combos(punches: Sequence[Punch]) -> Combos:
     """Runs of ≥ 2 punches of one fighter, each ≤ COMBO_GAP_S after the one before."""
     runs: list[list[Punch]] = []
     by_fighter: dict[int, list[Punch]] = {}
@@ -153,7 +159,7 @@ def guard(punches: Sequence[Punch]) -> dict[str, Any]:
     }
 
 
-def analytics(punches: Sequence[Punch], duration_s: float) -> dict[str, Any]:
+def analytics(punches: Sequence[Punch], duration_s: float) -> Coaching:
     """The coaching figures of one fighter (or of everyone, overall)."""
     segments = rounds(punches, duration_s)
     return {

@@ -14,10 +14,11 @@ from shadow_trainer.documents.punches_document import (
     Punch,
     PunchesDocument,
 )
+from shadow_trainer.documents.summary_document import Counts, FighterSummary, PunchSummary
 from shadow_trainer.punches.analytics import analytics
 
 
-def counts(punches: Sequence[Punch], duration_s: float) -> dict[str, Any]:
+def counts(punches: Sequence[Punch], duration_s: float) -> Counts:
     """Counts per type, hand, side and type+hand, and punches per minute."""
     by_type = Counter(p["type"] for p in punches)
     by_hand = Counter(p["hand"] for p in punches)
@@ -34,7 +35,7 @@ def counts(punches: Sequence[Punch], duration_s: float) -> dict[str, Any]:
     }
 
 
-def summarize_punches(punches_doc: PunchesDocument, *, duration_s: float) -> dict[str, Any]:
+def summarize_punches(punches_doc: PunchesDocument, *, duration_s: float) -> PunchSummary:
     """Overall counts, the main fighter's stance, whether anybody boxes, counts per fighter, and the
     coaching analytics (combos, rounds, timeline, speed) overall and per fighter."""
     punches, fighters = punches_doc["punches"], punches_doc["fighters"]
@@ -57,7 +58,7 @@ def _all_switches(fighters: list[Fighter]) -> list[dict[str, Any]]:
     return sorted(switches, key=lambda switch: switch["t"])
 
 
-def _fighter(fighter: Fighter, punches: list[Punch], duration_s: float) -> dict[str, Any]:
+def _fighter(fighter: Fighter, punches: list[Punch], duration_s: float) -> FighterSummary:
     return {
         "track_id": fighter["track_id"],
         "stance": fighter["stance"],
