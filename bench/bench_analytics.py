@@ -4,8 +4,9 @@
 
 1. Combinations: each simulated clip's true punches give the true combinations; a true combination is
    found when the detector's punches give one with the same sequence starting within 0.25 s.
-2. Rounds: the detector's punches of many clips laid end to end into two 3-minute rounds with a 1-minute
-   rest: the found work/rest boundaries against the true ones (seconds off).
+2. Rounds: the detector's punches and boxing time (guard up or punching) of many clips laid end to end
+   into two 3-minute rounds with a 1-minute rest: the found work/rest boundaries against the true ones
+   (seconds off), beside the same from the punches alone.
 3. Speed: analytics of a 60-minute punch list, in ms per minute of video.
 
 Targets (issue 15): combinations exact ≥ 0.9, boundaries within 2 s, < 50 ms per minute.
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import time
+from dataclasses import dataclass
 from typing import Any
 
 from boxing_sim import clip_seed, simulate_clip
@@ -37,14 +39,26 @@ def true_punch(label: dict[str, Any]) -> Punch:
     }  # fmt: skip
 
 
-def detected(seed: int, variety: str | None) -> tuple[list[Punch], list[Punch], float]:
-    """(true punches, the main fighter's detected punches, duration) of one simulated clip."""
+@dataclass(frozen=True)
+class Detected:
+    """What the analysis made of one simulated clip's main fighter."""
+
+    punches: list[Punch]
+    active: list[list[float]]  # boxing time (guard up or punching)
+    duration: float
+
+
+def detected(seed: int, variety: str | None) -> tuple[list[Punch], Detected]:
+    """(true punches, what the analysis found of the main fighter) of one simulated clip."""
     clip = simulate_clip(seed, variety=variety)
     result = classify_tracks(from_keypoints(validate_keypoints(clip.keypoints)))
-    main = result["main_track_id"]
+    main = next((f for f in result["fighters"] if f["track_id"] == result["main_track_id"]), None)
     truth = [true_punch(p) for p in clip.labels["punches"]]
-    found: list[Punch] = [{**p, "track_id": 0} for p in result["punches"] if p["track_id"] == main]
-    return truth, found, float(clip.labels["duration"])
+    found: list[Punch] = [
+        {**p, "track_id": 0} for p in result["punches"] if p["track_id"] == result["main_track_id"]
+    ]
+    active = main.get("active", []) if main else []
+    return truth, Detected(found, active, float(clip.labels["duration"]))
 
 
 def combo_exactness(truth: list[Punch], found: list[Punch]) -> tuple[int, int]:
@@ -59,18 +73,22 @@ def combo_exactness(truth: list[Punch], found: list[Punch]) -> tuple[int, int]:
     return hits, len(true_combos)
 
 
-def laid_out(clips: list[tuple[list[Punch], float]], periods: list[tuple[float, float]]) -> list[Punch]:
-    """Detected punches of clips, one after the other, filling each work period."""
+def laid_out(
+    clips: list[Detected], periods: list[tuple[float, float]]
+) -> tuple[list[Punch], list[list[float]]]:
+    """Detected punches and boxing time of clips, one after the other, filling each work period."""
     punches: list[Punch] = []
+    active: list[list[float]] = []
     index = 0
     for start, end in periods:
         t = start
         while t < end:
-            found, duration = clips[index % len(clips)]
+            clip = clips[index % len(clips)]
             index += 1
-            punches += [{**p, "t": t + p["t"]} for p in found if t + p["t"] < end]
-            t += duration
-    return punches
+            punches += [{**p, "t": t + p["t"]} for p in clip.punches if t + p["t"] < end]
+            active += [[t + a, min(t + b, end)] for a, b in clip.active if t + a < end]
+            t += clip.duration
+    return punches, active
 
 
 def main() -> None:
@@ -82,28 +100,31 @@ def main() -> None:
     hits = total = 0
     clips = []
     for i in range(args.clips):
-        truth, found, duration = detected(clip_seed(args.seed, i), args.variety)
-        h, n = combo_exactness(truth, found)
+        truth, found = detected(clip_seed(args.seed, i), args.variety)
+        h, n = combo_exactness(truth, found.punches)
         hits, total = hits + h, total + n
-        clips.append((found, duration))
-
-    work = [(0.0, ROUND_S), (ROUND_S + REST_S, 2 * ROUND_S + REST_S)]
-    segments = rounds(laid_out(clips, work), duration_s=work[-1][1])
-    kinds = [s["kind"] for s in segments]
-    off = (float("inf"), float("inf"))
-    if kinds == ["work", "rest", "work"]:
-        off = (abs(segments[0]["t_end"] - ROUND_S), abs(segments[2]["t_start"] - (ROUND_S + REST_S)))
-
-    hour = laid_out(clips, [(0.0, 3600.0)])
-    start = time.perf_counter()
-    analytics(hour, 3600.0)
-    ms_per_minute = (time.perf_counter() - start) * 1000 / 60
+        clips.append(found)
 
     print(f"{'measure':<44}{'value':>12}{'target':>10}")
     exact = f"{hits / max(total, 1):.3f}"
     print(f"{'combinations exact (true ones found)':<44}{exact:>12}{'≥ 0.90':>10}  ({hits}/{total})")
-    print(f"{'segments found':<44}{'-'.join(kinds):>12}{'w-r-w':>10}")
-    print(f"{'round end / next round start, s off':<44}{f'{off[0]:.1f} / {off[1]:.1f}':>12}{'≤ 2':>10}")
+    work = [(0.0, ROUND_S), (ROUND_S + REST_S, 2 * ROUND_S + REST_S)]
+    punches, active = laid_out(clips, work)
+    for basis, segments in (
+        ("punches and boxing time", rounds(punches, work[-1][1], active)),
+        ("punches alone", rounds(punches, work[-1][1])),
+    ):
+        kinds = [s["kind"] for s in segments]
+        off = (float("inf"), float("inf"))
+        if kinds == ["work", "rest", "work"]:
+            off = (abs(segments[0]["t_end"] - ROUND_S), abs(segments[2]["t_start"] - (ROUND_S + REST_S)))
+        print(f"{f'segments found ({basis})':<44}{'-'.join(kinds):>12}{'w-r-w':>10}")
+        print(f"{'  round end / next round start, s off':<44}{f'{off[0]:.1f} / {off[1]:.1f}':>12}{'≤ 2':>10}")
+
+    hour, hour_active = laid_out(clips, [(0.0, 3600.0)])
+    start = time.perf_counter()
+    analytics(hour, 3600.0, hour_active)
+    ms_per_minute = (time.perf_counter() - start) * 1000 / 60
     print(
         f"{'analytics, ms per minute of video':<44}{ms_per_minute:>12.2f}{'< 50':>10}  ({len(hour)} punches)"
     )

@@ -15,8 +15,10 @@ from shadow_trainer.documents.punches_document import Punch
 from shadow_trainer.pose.keypoint_names import KEYPOINT_INDEX as K
 from shadow_trainer.punches import classify_keypoints, summarize_punches
 from shadow_trainer.punches.analytics import analytics, combos, rounds, timeline
+from shadow_trainer.punches.detection import Candidate
+from shadow_trainer.punches.detector import ScoredCandidate
 from shadow_trainer.punches.features import BodySeries
-from shadow_trainer.punches.fighters import other_hand_dropped
+from shadow_trainer.punches.fighters import active_periods, other_hand_dropped
 from tests.support.punches import punch
 
 
@@ -134,3 +136,62 @@ def test_a_stance_switch_is_found_near_when_it_happened(seeds: tuple[int, int]) 
     assert summary["stance_switches"] == [{**switch, "track_id": fighter["track_id"]}]
     kept = classify_keypoints(joined_clips(("orthodox", "orthodox"), seeds))
     assert kept["fighters"][0]["stance_switches"] == []
+
+
+def test_boxing_time_places_the_round_edges_where_the_guard_went_up_and_down() -> None:
+    # The second round's first punch comes seconds after the bell: the punches alone would start
+    # the round there, the guard going up starts it on time.
+    punches = session(3, [(0, 180)]) + [p for p in session(4, [(240, 420)]) if p["t"] > 248]
+    alone = rounds(punches, duration_s=420)
+    boxed = rounds(punches, duration_s=420, active=[[0.0, 180.0], [240.0, 300.0], [301.5, 420.0]])
+    assert [s["kind"] for s in boxed] == [s["kind"] for s in alone] == ["work", "rest", "work"]
+    assert alone[2]["t_start"] > 246 and boxed[2]["t_start"] == 240.0 and boxed[0]["t_end"] == 180.0
+    # A moment with both hands up while resting (a drink) is not boxing time; a short pause is.
+    assert rounds(punches, 420, active=[[0.0, 180.0], [210.0, 211.0], [240.0, 420.0]])[1]["kind"] == "rest"
+
+
+def scored(start: int, end: int) -> ScoredCandidate:
+    cand = Candidate(hand="left", peak=(start + end) // 2, start=start, end=end, activity=np.zeros(1))
+    return ScoredCandidate(candidate=cand, punch=0.9, kind_probs=np.ones(3) / 3)
+
+
+def test_active_periods_are_guard_or_punching_with_short_pauses_bridged() -> None:
+    fps = 10
+    up = np.zeros(600, dtype=bool)
+    up[0:200] = up[215:300] = True  # 1.5 s pause: bridged
+    up[400:420] = True  # 2 s of hands up alone: left out
+    periods = active_periods(up, [scored(500, 506)], fps)  # a punch with the guard down: kept
+    assert periods == [(0.0, 30.0), (50.0, 50.7)]
+
+
+def resting(frame: dict[str, Any], lowered: float) -> dict[str, Any]:
+    """The boxer of a simulated frame with both hands `lowered` (0..1) from where they are to the hips."""
+    people = []
+    for person in frame["people"]:
+        points = np.array(person["keypoints"], dtype=float)
+        for side in ("left", "right"):
+            hip, shoulder = points[K[f"{side}_hip"], :2], points[K[f"{side}_shoulder"], :2]
+            for joint, target in (("elbow", (hip + shoulder) / 2), ("wrist", hip)):
+                xy = points[K[f"{side}_{joint}"], :2]
+                points[K[f"{side}_{joint}"], :2] = xy + lowered * (target - xy)
+        people.append({**person, "keypoints": points.tolist()})
+    return {**frame, "people": people}
+
+
+def test_a_rest_with_the_hands_down_between_two_bouts_is_found_from_the_keypoints() -> None:
+    bout = simulate_clip(8, ClipConditions(duration=20.0, view="front", second_person=False)).keypoints
+    fps, last, first = bout["fps"], bout["frames"][-1], bout["frames"][0]
+    second = int(fps)  # hands come down, and go up again, over a second
+    rest = [resting(last, i / second) for i in range(second)] + [resting(last, 1.0)] * int(38 * fps)
+    rest += [resting(first, 1 - i / second) for i in range(second)]
+    frames = bout["frames"] + rest + bout["frames"]
+    doc = {**bout, "frame_count": len(frames), "frames": [
+        {**f, "index": i, "t": round(i / fps, 6)} for i, f in enumerate(frames)
+    ]}  # fmt: skip
+    found = classify_keypoints(doc)
+    [fighter] = found["fighters"]
+    summary = summarize_punches(found, duration_s=len(frames) / fps)
+    segments = summary["fighters"][0]["rounds"]
+    assert [s["kind"] for s in segments] == ["work", "rest", "work"], fighter["active"]
+    assert abs(segments[0]["t_end"] - 20) <= 2 and abs(segments[2]["t_start"] - 60) <= 2, segments
+    assert summary["rounds"] == segments

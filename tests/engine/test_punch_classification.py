@@ -64,9 +64,13 @@ def test_output_follows_the_punches_schema(random_clips: list[tuple[Any, dict[st
         "punches",
         "seen",
         "stance_switches",
+        "active",
     }
     assert fighters[1]["punches"] == sum(p["track_id"] == 1 for p in result["punches"])
     assert 0.9 <= fighters[1]["seen"] <= 1.0
+    # A simulated boxer keeps the guard up throughout: boxing from start to end, in one period.
+    [[start, end]] = fighters[1]["active"]
+    assert start <= 0.5 and end >= clip.labels["duration"] - 0.5
     for p in result["punches"]:
         assert set(p) == {
             "t",

@@ -7,7 +7,7 @@ They are plain dicts at run time: written to JSON as they are.
 
 from __future__ import annotations
 
-from typing import Literal, TypedDict, get_args
+from typing import Literal, NotRequired, TypedDict, get_args
 
 # The words of punches.json.
 Hand = Literal["left", "right"]
@@ -42,6 +42,9 @@ class Fighter(TypedDict):
     punches: int
     seen: float  # share of the video's frames with this person in view
     stance_switches: list[StanceSwitch]
+    # Boxing time, [start, end] in seconds: guard up or punching (work, as opposed to rest).
+    # Not in documents written before 2026-12-07.
+    active: NotRequired[list[list[float]]]
 
 
 class PunchesDocument(TypedDict):

@@ -1,7 +1,8 @@
 """Coaching figures from a fighter's punches: combinations, work/rest segments, output over time, speed.
 
-All from `punches.json` alone (times, types, `peak_speed`), so they are as good as the punches are;
-definitions and limits in the punches README ("Coaching analytics").
+All from `punches.json` alone (times, types, `peak_speed`, and each fighter's boxing time for the
+work/rest segments), so they are as good as the punches are; definitions and limits in the punches
+README ("Coaching analytics").
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ from shadow_trainer.documents.punches_document import PUNCH_TYPES, Punch
 from shadow_trainer.documents.summary_document import Coaching
 
 COMBO_GAP_S = 0.6  # punches at most this far apart (impact to impact) belong to one combination
-REST_GAP_S = 30.0  # no punch for this long is a rest: a round's pause in action is shorter, a break longer
+REST_GAP_S = 30.0  # no boxing for this long is a rest: a round's pause in action is shorter, a break longer
+PUNCH_MARGIN_S = 1.0  # a punch is boxing time this long either side: a round's last punch is not its edge
 TIMELINE_BIN_S = 10.0
 TOP_COMBOS = 5
 
@@ -55,19 +57,26 @@ def combos(punches: Sequence[Punch]) -> Combos:
     return {"combos": listed, "top_combos": [{"name": name, "count": count} for name, count in frequent]}
 
 
-def rounds(punches: Sequence[Punch], duration_s: float) -> list[dict[str, Any]]:
-    """Work and rest segments: a rest is a stretch of ≥ REST_GAP_S without a punch; it starts a
-    moment after the punch before it and ends a moment before the punch after it. A clip with no
-    such pause is one work segment from start to end."""
+def rounds(
+    punches: Sequence[Punch], duration_s: float, active: Sequence[Sequence[float]] = ()
+) -> list[dict[str, Any]]:
+    """Work and rest segments. Boxing time is the fighter's ``active`` periods (guard up or punching,
+    seen in the keypoints) and PUNCH_MARGIN_S around each punch; a rest is a stretch of
+    ≥ REST_GAP_S without it. A clip with no such pause is one work segment from start to end."""
     times = sorted(p["t"] for p in punches)
     if not times:
         return []
-    pause_margin = 1.0  # a round's last and first punches are not its very edges
+    end_s = max(duration_s, times[-1])
+    boxing = sorted(
+        [(t - PUNCH_MARGIN_S, t + PUNCH_MARGIN_S) for t in times] + [(a[0], a[1]) for a in active]
+    )
     edges = [0.0]
-    for before, after in pairwise(times):
-        if after - before >= REST_GAP_S:
-            edges += [before + pause_margin, after - pause_margin]
-    edges.append(max(duration_s, times[-1]))
+    boxed_until = boxing[0][1]
+    for start, end in boxing[1:]:
+        if start - boxed_until >= REST_GAP_S:
+            edges += [max(boxed_until, 0.0), min(start, end_s)]
+        boxed_until = max(boxed_until, end)
+    edges.append(end_s)
     segments = []
     for i, (start, end) in enumerate(pairwise(edges)):
         inside = [t for t in times if start <= t <= end]
@@ -159,9 +168,12 @@ def guard(punches: Sequence[Punch]) -> dict[str, Any]:
     }
 
 
-def analytics(punches: Sequence[Punch], duration_s: float) -> Coaching:
-    """The coaching figures of one fighter (or of everyone, overall)."""
-    segments = rounds(punches, duration_s)
+def analytics(
+    punches: Sequence[Punch], duration_s: float, active: Sequence[Sequence[float]] = ()
+) -> Coaching:
+    """The coaching figures of one fighter (or of everyone, overall); ``active``: their boxing time
+    (guard up or punching), which places the work/rest edges better than the punches alone."""
+    segments = rounds(punches, duration_s, active)
     return {
         **combos(punches),
         "rounds": segments,

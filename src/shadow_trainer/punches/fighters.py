@@ -36,6 +36,11 @@ MIN_SINGLE_PUNCH_CONFIDENCE = 0.7
 # A wrist is "up" between this far above the nose and this far below the shoulders (torso lengths).
 GUARD_ABOVE_NOSE = 0.5
 GUARD_BELOW_SHOULDERS = 0.45
+# Boxing time (work, as opposed to rest): guard up or punching, pauses shorter than ACTIVE_GAP_S
+# bridged; a stretch shorter than MIN_ACTIVE_S without a punch is dropped (both hands raised for a
+# moment while resting: a drink, a towel).
+ACTIVE_GAP_S = 2.0
+MIN_ACTIVE_S = 3.0
 
 
 @dataclass(frozen=True)
@@ -48,6 +53,7 @@ class FighterAnalysis:
     seen: float  # share of the video's frames with this person detected
     guard_share: float  # share of those frames with both hands up
     prominence: float
+    active: list[tuple[float, float]]  # boxing time: (start, end) in seconds
 
     @property
     def boxes(self) -> bool:
@@ -71,24 +77,30 @@ def analyse_track(track: Track, series: TrackSeries, model: CandidateModel) -> F
     body = track_body(track, series)
     if body is None:
         return None
+    punches = detect_punches(body, model)
+    up = guard_up(body)
+    seen = shoulders_seen(body)
     return FighterAnalysis(
         track_id=track.track_id,
         body=body,
-        punches=detect_punches(body, model),
+        punches=punches,
         stance=estimate_stance(body),
         stance_switches=stance_switches(body),
         seen=track.frames_seen / max(series.frame_count, 1),
-        guard_share=guard_share(body),
+        guard_share=float(up[seen].mean()) if seen.any() else 0.0,
         prominence=prominence(track, series.width, series.height),
+        active=active_periods(up, punches, body.fps),
     )
 
 
-def guard_share(body: BodySeries) -> float:
-    """Share of the frames where the person is seen with both wrists up in front of the upper body."""
+def shoulders_seen(body: BodySeries) -> np.ndarray:
     pts = body.points
-    seen = np.isfinite(pts[:, K["left_shoulder"], 0]) & np.isfinite(pts[:, K["right_shoulder"], 0])
-    if not seen.any():
-        return 0.0
+    return np.isfinite(pts[:, K["left_shoulder"], 0]) & np.isfinite(pts[:, K["right_shoulder"], 0])
+
+
+def guard_up(body: BodySeries) -> np.ndarray:
+    """Per frame: the person is seen with both wrists up in front of the upper body."""
+    pts = body.points
     shoulders_y = (pts[:, K["left_shoulder"], 1] + pts[:, K["right_shoulder"], 1]) / 2
     nose_y = np.where(np.isfinite(pts[:, K["nose"], 1]), pts[:, K["nose"], 1], shoulders_y - 0.3 * body.scale)
     up = np.ones(len(pts), dtype=bool)
@@ -98,7 +110,34 @@ def guard_share(body: BodySeries) -> float:
             up &= (wy >= nose_y - GUARD_ABOVE_NOSE * body.scale) & (
                 wy <= shoulders_y + GUARD_BELOW_SHOULDERS * body.scale
             )
-    return float(up[seen].mean())
+    return up & shoulders_seen(body)
+
+
+def active_periods(up: np.ndarray, punches: list[ScoredCandidate], fps: float) -> list[tuple[float, float]]:
+    """Boxing time, (start, end) in seconds: frames with the guard up or inside a punch, pauses under
+    ACTIVE_GAP_S bridged, stretches under MIN_ACTIVE_S without a punch left out."""
+    active = up.copy()
+    punched = np.zeros_like(up)
+    for p in punches:
+        punched[p.candidate.start : p.candidate.end + 1] = True
+    active |= punched
+    periods: list[tuple[int, int]] = []
+    for start, end in _runs(active):
+        if periods and start - periods[-1][1] < ACTIVE_GAP_S * fps:
+            periods[-1] = (periods[-1][0], end)
+        else:
+            periods.append((start, end))
+    return [
+        (round(start / fps, 2), round(end / fps, 2))
+        for start, end in periods
+        if end - start >= MIN_ACTIVE_S * fps or punched[start:end].any()
+    ]
+
+
+def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
+    """(first, one past the last) frame of each run of True."""
+    edges = np.diff(np.concatenate([[0], mask.astype(np.int8), [0]]))
+    return list(zip(np.flatnonzero(edges == 1).tolist(), np.flatnonzero(edges == -1).tolist(), strict=True))
 
 
 def other_hand_dropped(body: BodySeries, hand: str, start: int, end: int) -> bool | None:

@@ -59,6 +59,7 @@ def _fighter(f: FighterAnalysis) -> Fighter:
         "punches": len(f.punches),
         "seen": round(f.seen, 3),
         "stance_switches": f.stance_switches,
+        "active": [[start, end] for start, end in f.active],
     }
 
 

@@ -45,7 +45,7 @@ def summarize_punches(punches_doc: PunchesDocument, *, duration_s: float) -> Pun
         "boxer_found": bool(fighters),
         "main_track_id": punches_doc["main_track_id"],
         **counts(punches, duration_s),
-        **analytics(punches, duration_s),
+        **analytics(punches, duration_s, active=[p for f in fighters for p in f.get("active", [])]),
         "stance_switches": _all_switches(fighters),
         "fighters": [
             _fighter(f, [p for p in punches if p["track_id"] == f["track_id"]], duration_s) for f in fighters
@@ -65,6 +65,6 @@ def _fighter(fighter: Fighter, punches: list[Punch], duration_s: float) -> Fight
         "stance_confidence": fighter["stance_confidence"],
         "seen": fighter["seen"],
         **counts(punches, duration_s),
-        **analytics(punches, duration_s),
+        **analytics(punches, duration_s, active=fighter.get("active", [])),
         "stance_switches": fighter["stance_switches"],
     }
