@@ -57,21 +57,20 @@ def main() -> None:
             }
             ref_s, _, ref_frames = runs["reference"]
             clip = labelled.get(video.name)
+            f1 = dict.fromkeys(paths, "-")
             cells = ""
             for name in paths:
                 s, punches, frames = runs[name]
                 seconds[name] += s
-                f1 = "-"
                 if clip:
                     score = score_clip(clip, punches)
                     scores[name].add(score)
-                    f1 = f"{score.f1:.3f}"
+                    f1[name] = f"{score.f1:.3f}"
                 if name != "reference":
                     oks = agreement(ref_frames, frames)[1]
                     similarity[name].append(oks)
-                    cells += f"{s / ref_s:>13.2f}{oks:>7.3f}{f1:>7}"
-            ref_f1 = f"{score_clip(clip, runs['reference'][1]).f1:.3f}" if clip else "-"
-            print(f"{video.name[:39]:<40}{ref_s:>7.1f}{cells}{ref_f1:>8}")
+                    cells += f"{s / ref_s:>13.2f}{oks:>7.3f}{f1[name]:>7}"
+            print(f"{video.name[:39]:<40}{ref_s:>7.1f}{cells}{f1['reference']:>8}")
     print()
     for name in fast:
         ratio = seconds[name] / seconds["reference"]

@@ -78,8 +78,7 @@ def analyse_track(track: Track, series: TrackSeries, model: CandidateModel) -> F
     if body is None:
         return None
     punches = detect_punches(body, model)
-    up = guard_up(body)
-    seen = shoulders_seen(body)
+    up, seen = guard_up(body), shoulders_seen(body)
     return FighterAnalysis(
         track_id=track.track_id,
         body=body,
@@ -99,7 +98,8 @@ def shoulders_seen(body: BodySeries) -> np.ndarray:
 
 
 def guard_up(body: BodySeries) -> np.ndarray:
-    """Per frame: the person is seen with both wrists up in front of the upper body."""
+    """Per frame: the person is seen with both wrists up in front of the upper body (a frame without
+    the shoulders or a wrist compares with NaN, so it is never up)."""
     pts = body.points
     shoulders_y = (pts[:, K["left_shoulder"], 1] + pts[:, K["right_shoulder"], 1]) / 2
     nose_y = np.where(np.isfinite(pts[:, K["nose"], 1]), pts[:, K["nose"], 1], shoulders_y - 0.3 * body.scale)
@@ -110,17 +110,16 @@ def guard_up(body: BodySeries) -> np.ndarray:
             up &= (wy >= nose_y - GUARD_ABOVE_NOSE * body.scale) & (
                 wy <= shoulders_y + GUARD_BELOW_SHOULDERS * body.scale
             )
-    return up & shoulders_seen(body)
+    return up
 
 
 def active_periods(up: np.ndarray, punches: list[ScoredCandidate], fps: float) -> list[tuple[float, float]]:
     """Boxing time, (start, end) in seconds: frames with the guard up or inside a punch, pauses under
     ACTIVE_GAP_S bridged, stretches under MIN_ACTIVE_S without a punch left out."""
-    active = up.copy()
     punched = np.zeros_like(up)
     for p in punches:
         punched[p.candidate.start : p.candidate.end + 1] = True
-    active |= punched
+    active = up | punched
     periods: list[tuple[int, int]] = []
     for start, end in _runs(active):
         if periods and start - periods[-1][1] < ACTIVE_GAP_S * fps:
