@@ -29,6 +29,10 @@ BOTH_ARMS_S = 0.1
 # Not longer: in side views the pose model often gives both fists of a fast one-two (0.24 s apart
 # in the KTH clips) to the same arm.
 SAME_ARM_S = 0.18
+# Two hooks or uppercuts of one arm are one movement within this: each needs its wind-up and its way
+# back (real labelled repeats of one hand with a hook or uppercut are >= 0.4 s apart), while a
+# swinging arm often peaks twice, once mid-arc and once at the end.
+CURVED_SAME_ARM_S = 0.3
 
 
 @dataclass(frozen=True)
@@ -58,7 +62,7 @@ def accept(body: BodySeries, scored: list[ScoredCandidate], threshold: float) ->
     kept = sorted((s for s in scored if s.punch >= threshold), key=lambda s: -s.punch)
     out: list[ScoredCandidate] = []
     for s in kept:
-        if not any(_same_fist(body, s.candidate, o.candidate) for o in out):
+        if not any(_one_movement(body, s, o) for o in out):
             out.append(s)
     return sorted(out, key=lambda s: s.candidate.peak)
 
@@ -66,6 +70,14 @@ def accept(body: BodySeries, scored: list[ScoredCandidate], threshold: float) ->
 def detect_punches(body: BodySeries, model: CandidateModel | None = None) -> list[ScoredCandidate]:
     model = model or load_candidate_model()
     return accept(body, score_candidates(body, model), model.threshold)
+
+
+def _one_movement(body: BodySeries, a: ScoredCandidate, b: ScoredCandidate) -> bool:
+    ca, cb = a.candidate, b.candidate
+    curved = a.kind != "straight" and b.kind != "straight"
+    if curved and ca.hand == cb.hand and abs(ca.peak - cb.peak) <= CURVED_SAME_ARM_S * body.fps:
+        return True
+    return _same_fist(body, ca, cb)
 
 
 def _same_fist(body: BodySeries, a: Candidate, b: Candidate) -> bool:
