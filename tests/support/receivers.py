@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import select
+import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -42,9 +44,23 @@ class TricklingReceiver(QuietHandler):
             for byte in b"HTTP/1.1 204 No Content\r\n" * 3:
                 self.wfile.write(bytes([byte]))
                 self.wfile.flush()
-                time.sleep(1)
-                if time.monotonic() - start > 60:
+                if self._sender_hung_up(within_s=1.0) or time.monotonic() - start > 60:
                     break
-        except OSError:  # the sender hung up
+        except OSError:  # the sender hung up while a byte was on its way
             pass
         TricklingReceiver.held_s.append(time.monotonic() - start)
+
+    def _sender_hung_up(self, within_s: float) -> bool:
+        """Wait up to ``within_s`` for the sender to close the connection. Watching for its end of the
+        stream times the hang-up to the millisecond; a failed write would notice it a write or two
+        (seconds, here) later."""
+        readable, _, _ = select.select([self.connection], [], [], within_s)
+        if not readable:
+            return False
+        try:
+            ended = self.connection.recv(1, socket.MSG_PEEK) == b""
+        except OSError:
+            return True
+        if not ended:  # it sent more (nothing we read): just wait
+            time.sleep(within_s)
+        return ended
