@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -125,9 +125,13 @@ def reuse_browser_upload(stack: ServiceStack) -> dict[str, Any] | None:
     return None
 
 
-def simulated_punches(duration_s: float, fps: float) -> tuple[PunchesDocument, PunchSummary]:
-    """punches.json and the punch part of summary.json of a simulated boxer, squeezed into `duration_s`."""
-    clip = simulate_clip(11, ClipConditions(duration=8.0, fps=30.0, stance="orthodox"))
+def simulated_punches(
+    duration_s: float, fps: float, *, second_person: bool = False
+) -> tuple[PunchesDocument, PunchSummary]:
+    """punches.json and the punch part of summary.json of a simulated boxer (and a second one beside
+    them, punching on their own, with ``second_person``), squeezed into `duration_s`."""
+    conditions = ClipConditions(duration=8.0, fps=30.0, stance="orthodox", second_person=second_person)
+    clip = simulate_clip(11, replace(conditions, view="front") if second_person else conditions)
     doc = classify_keypoints(clip.keypoints)
     source_s = clip.keypoints["frame_count"] / clip.keypoints["fps"]
     scale = duration_s / source_s
@@ -160,14 +164,35 @@ def punch_job(embedded_stack: ServiceStack, real_clip: Path) -> dict[str, Any]:
     duration. The annotated video, keypoints and everything the API serves stay real.
     """
     job = reuse_browser_upload(embedded_stack) or upload_via_api(embedded_stack, real_clip)
+    return with_simulated_punches(embedded_stack, job)
+
+
+@pytest.fixture(scope="session")
+def sparring_job(embedded_stack: ServiceStack, long_clip: Path) -> dict[str, Any]:
+    """Like ``punch_job``, with two simulated fighters (a fighters table and a coaching tab each) over
+    the 30 s of the long clip (several bins of the output chart)."""
+    job = with_simulated_punches(
+        embedded_stack, upload_via_api(embedded_stack, long_clip), second_person=True
+    )
+    assert len(job["summary"]["fighters"]) == 2, job["summary"]["fighters"]
+    return job
+
+
+def with_simulated_punches(
+    stack: ServiceStack, job: dict[str, Any], *, second_person: bool = False
+) -> dict[str, Any]:
+    """The finished real ``job`` with a simulated session's punches.json and summary figures written
+    over its stored outputs (see ``punch_job``)."""
     video = job["video"]
-    punches_doc, punch_summary = simulated_punches(video["duration"], video["fps"])
+    punches_doc, punch_summary = simulated_punches(
+        video["duration"], video["fps"], second_person=second_person
+    )
     assert len(punches_doc["punches"]) >= 4, punches_doc
-    outputs = embedded_stack.workdir / "data" / "storage" / "jobs" / job["id"] / "outputs"
+    outputs = stack.workdir / "data" / "storage" / "jobs" / job["id"] / "outputs"
     summary = json.loads((outputs / "summary.json").read_text())
     (outputs / "punches.json").write_text(json.dumps(punches_doc))
     (outputs / "summary.json").write_text(json.dumps({**summary, **punch_summary}))
-    with httpx.Client(base_url=embedded_stack.base_url) as client:
+    with httpx.Client(base_url=stack.base_url) as client:
         served = client.get(f"/api/v1/jobs/{job['id']}/outputs/punches.json").json()
     assert served == punches_doc, "the stack does not serve outputs from the folder the test wrote"
     return {**job, "punches": punches_doc["punches"], "summary": punch_summary}

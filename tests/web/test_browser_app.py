@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -434,3 +435,57 @@ def test_config_endpoint_reports_the_server_limits(embedded_stack: ServiceStack)
     assert config["max_upload_bytes"] == 8 * 1024 * 1024
     assert config["default_model"] in config["models"]
     assert config["devices"] == ["auto", "cpu", "gpu"]
+
+
+def test_sparring_shows_every_fighter_in_a_table_and_a_tab_and_fits_a_phone(
+    browser: Browser,
+    web: WebPage,
+    embedded_stack: ServiceStack,
+    artifacts: Path,
+    sparring_job: dict[str, Any],
+) -> None:
+    summary = sparring_job["summary"]
+    fighters = summary["fighters"]
+    page = web.page
+    web.open(f"/jobs/{sparring_job['id']}")
+    expect(page.locator("#results")).to_have_attribute("data-ready", "1")
+    rows = page.locator("#fighters-table tbody tr")
+    expect(rows).to_have_count(len(fighters))
+    main = summary["main_track_id"]
+    expect(page.locator(f"#fighters-table tr[data-track='{main}'] th")).to_have_text(f"#{main} (main)")
+    tabs = page.locator("#coaching [role='tab']")
+    expect(tabs).to_have_count(1 + len(fighters))
+    other = next(f for f in fighters if f["track_id"] != main)
+    page.locator("#coaching [role='tab']", has_text=f"Fighter #{other['track_id']}").click()
+    bins = page.locator("#output-chart g.bin")
+    assert [int(t) for t in bins.evaluate_all("gs => gs.map(g => g.dataset.total)")] == [
+        b["total"] for b in other["timeline"]
+    ]
+    # The chart's time labels stand apart (a label per bin of 10 s ran together on short clips).
+    spans = page.locator("#output-chart g.bin text").evaluate_all(
+        "ts => ts.map(t => { const b = t.getBoundingClientRect(); return [b.left, b.right]; })"
+    )
+    assert len(spans) >= 2 and all(a[1] + 4 <= b[0] for a, b in pairwise(spans)), spans
+    web.screenshot("16-result-sparring")
+    web.assert_no_console_errors()
+
+    phone = open_context(
+        browser, embedded_stack.base_url, artifacts, viewport=PHONE, is_mobile=True, has_touch=True
+    )
+    try:
+        phone.open(f"/jobs/{sparring_job['id']}")
+        phone.page.wait_for_selector("#results[data-ready='1']")
+        widths = phone.page.evaluate(
+            "[document.documentElement.scrollWidth, document.documentElement.clientWidth]"
+        )
+        assert widths[0] <= widths[1], widths  # five columns scroll inside their card, not the page
+        for table in ("#fighters-table", "#rounds-table"):
+            box = phone.page.locator(table).locator("xpath=..").bounding_box()
+            assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"], (
+                table,
+                box,
+            )
+        phone.screenshot("17-phone-result-sparring")
+        phone.assert_no_console_errors()
+    finally:
+        phone.context.close()

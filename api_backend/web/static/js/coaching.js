@@ -9,12 +9,15 @@ const BAR_W = 18;
 const BAR_GAP = 4;
 const PAD_L = 28;
 const AXIS_H = 18;
+// Bin start times ("0:10") need this much room each, or neighbouring labels run into each other.
+const LABEL_W = 40;
 
 /** Punches per 10 s, stacked by type (summary.timeline). */
 function outputChart(timeline) {
   const most = Math.max(1, ...timeline.map((bin) => bin.total));
   const width = PAD_L + timeline.length * (BAR_W + BAR_GAP) + 8;
   const y = (count) => (count / most) * (CHART_H - 8);
+  const labelEvery = Math.max(Math.ceil(timeline.length / 12), Math.ceil(LABEL_W / (BAR_W + BAR_GAP)));
   const bars = timeline.map((bin, i) => {
     const x = PAD_L + i * (BAR_W + BAR_GAP);
     let base = CHART_H;
@@ -24,8 +27,8 @@ function outputChart(timeline) {
       return s("rect", { x, y: base, width: BAR_W, height, class: `type-${type}` },
         s("title", {}, `${formatClock(bin.t)}: ${bin[type]} ${type}`));
     });
-    const label = i % Math.max(1, Math.ceil(timeline.length / 12)) === 0
-      ? s("text", { x: x + BAR_W / 2, y: CHART_H + 13, "text-anchor": "middle", class: "axis-label" }, formatClock(bin.t))
+    const label = i % labelEvery === 0
+      ? s("text", { x: x + BAR_W / 2, y: CHART_H + 13, "text-anchor": "middle", class: "axis-label" }, formatClock(bin.t, 0))
       : null;
     return s("g", { class: "bin", dataset: { t: String(bin.t), total: String(bin.total) } }, ...parts, label);
   });
@@ -46,7 +49,7 @@ function outputChart(timeline) {
 }
 
 function roundsTable(rounds) {
-  return dataTable("rounds-table", "Work and rest", ["Segment", "From", "To", "Punches", "Per minute"],
+  return dataTable("rounds-table", "Work and rest", ["Segment", "From", "To", "Punches", "Per min"],
     rounds.map((segment, i) => h("tr", { dataset: { kind: segment.kind } },
       h("th", { scope: "row" }, `${i + 1}. ${capitalise(segment.kind)}`),
       h("td", {}, formatClock(segment.t_start)), h("td", {}, formatClock(segment.t_end)),
@@ -64,7 +67,8 @@ function speedTable(speed) {
 }
 
 function change(label, fraction) {
-  if (fraction === null || fraction === undefined) return `${label}: not enough work time to tell`;
+  // summary.json leaves the change out with no work time, or nothing in its first third to compare with.
+  if (fraction === null || fraction === undefined) return `${label}: no change to show (no punch in the first third of the work time)`;
   const percent = Math.round(Math.abs(fraction) * 100);
   return `${label}: ${fraction < 0 ? "down" : "up"} ${percent} % from the first to the last third`;
 }

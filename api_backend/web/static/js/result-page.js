@@ -1,7 +1,7 @@
 // Result page: live progress while the job runs (with cancel), then the annotated video, the punch
 // timeline, the summary numbers and the downloads.
 import { ApiError, cancelJob, getJob, getOutputJson, outputUrl } from "./api.js";
-import { $, announce, h } from "./dom.js";
+import { $, announce, dataTable, h } from "./dom.js";
 import { explain } from "./errors.js";
 import {
   capitalise,
@@ -105,27 +105,18 @@ function stanceText(stance, confidence) {
 
 /** One row per fighter (sparring, pads): who, stance, punches, how much of the video they are in. */
 function fighterTable(fighters, mainTrack) {
-  return h(
-    "table",
-    { class: "type-table", id: "fighters-table" },
-    h("caption", {}, "Fighters"),
-    h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "Fighter"), h("th", { scope: "col" }, "Stance"), h("th", { scope: "col" }, "Punches"), h("th", { scope: "col" }, "Per minute"), h("th", { scope: "col" }, "In view"))),
-    h(
-      "tbody",
-      {},
-      ...fighters.map((f) =>
-        h(
-          "tr",
-          { dataset: { track: String(f.track_id) } },
-          h("th", { scope: "row" }, `#${f.track_id}${f.track_id === mainTrack ? " (main)" : ""}`),
-          h("td", {}, stanceText(f.stance, f.stance_confidence)),
-          h("td", {}, String(f.total_punches)),
-          h("td", {}, (f.punches_per_minute ?? 0).toFixed(1)),
-          h("td", {}, `${Math.round((f.seen ?? 0) * 100)}%`),
-        ),
+  return dataTable("fighters-table", "Fighters", ["Fighter", "Stance", "Punches", "Per minute", "In view"],
+    fighters.map((f) =>
+      h(
+        "tr",
+        { dataset: { track: String(f.track_id) } },
+        h("th", { scope: "row" }, `#${f.track_id}${f.track_id === mainTrack ? " (main)" : ""}`),
+        h("td", {}, stanceText(f.stance, f.stance_confidence)),
+        h("td", {}, String(f.total_punches)),
+        h("td", {}, (f.punches_per_minute ?? 0).toFixed(1)),
+        h("td", {}, `${Math.round((f.seen ?? 0) * 100)}%`),
       ),
-    ),
-  );
+    ));
 }
 
 function renderSummary(summary, punchesDoc, job) {
