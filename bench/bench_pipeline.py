@@ -193,9 +193,7 @@ def _throughput_rows(clip: Path, device: str, work: Path, weights: Path, repeats
     if ultra_onnx:
         ok_o = ours / ultra_onnx >= TARGET_VS_ULTRALYTICS_ONNX
         onnx_loop = [
-            _row(
-                "(b2) Ultralytics predict(stream, save) [.onnx, ORT, CPU]", f"{ultra_onnx:.2f} fps"
-            ),
+            _row("(b2) Ultralytics predict(stream, save) [.onnx, ORT, CPU]", f"{ultra_onnx:.2f} fps"),
             _row(
                 "    (c) / (b2) Ultralytics loop on the same ONNX export",
                 f"{ours / ultra_onnx:.2f}×",
