@@ -58,7 +58,8 @@ def score_candidates(body: BodySeries, model: CandidateModel | None = None) -> l
 
 def accept(body: BodySeries, scored: list[ScoredCandidate], threshold: float) -> list[ScoredCandidate]:
     """Candidates at or above ``threshold``, without the second sighting of one movement (the same
-    arm again at once, the other arm moving along, one fist given to both arms)."""
+    arm again at once, a swinging arm's second peak, the other arm moving along, one fist given to
+    both arms); of two sightings the likelier stays."""
     kept = sorted((s for s in scored if s.punch >= threshold), key=lambda s: -s.punch)
     out: list[ScoredCandidate] = []
     for s in kept:
