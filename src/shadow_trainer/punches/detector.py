@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 from numpy.typing import NDArray
@@ -33,6 +35,9 @@ SAME_ARM_S = 0.18
 # back (real labelled repeats of one hand with a hook or uppercut are >= 0.4 s apart), while a
 # swinging arm often peaks twice, once mid-arc and once at the end.
 CURVED_SAME_ARM_S = 0.3
+# No rule above joins two sightings further apart than this: only accepted punches this close to a
+# candidate need a look (a long session has thousands).
+ONE_MOVEMENT_S = max(SAME_FIST_S, SAME_ARM_S, CURVED_SAME_ARM_S)
 
 
 @dataclass(frozen=True)
@@ -41,8 +46,8 @@ class ScoredCandidate:
     punch: float  # probability of a punch
     kind_probs: FloatArray  # over KINDS
 
-    @property
-    def kind(self) -> str:
+    @cached_property
+    def kind(self) -> str:  # read for every pair the duplicate rules compare
         return KINDS[int(np.argmax(self.kind_probs))]
 
 
@@ -61,11 +66,17 @@ def accept(body: BodySeries, scored: list[ScoredCandidate], threshold: float) ->
     arm again at once, a swinging arm's second peak, the other arm moving along, one fist given to
     both arms); of two sightings the likelier stays."""
     kept = sorted((s for s in scored if s.punch >= threshold), key=lambda s: -s.punch)
+    reach = ONE_MOVEMENT_S * body.fps
+    peaks: list[int] = []  # of ``out``, which stays in time order
     out: list[ScoredCandidate] = []
     for s in kept:
-        if not any(_one_movement(body, s, o) for o in out):
-            out.append(s)
-    return sorted(out, key=lambda s: s.candidate.peak)
+        peak = s.candidate.peak
+        near = out[bisect_left(peaks, peak - reach) : bisect_right(peaks, peak + reach)]
+        if not any(_one_movement(body, s, o) for o in near):
+            at = bisect_right(peaks, peak)
+            peaks.insert(at, peak)
+            out.insert(at, s)
+    return out
 
 
 def detect_punches(body: BodySeries, model: CandidateModel | None = None) -> list[ScoredCandidate]:
@@ -75,15 +86,14 @@ def detect_punches(body: BodySeries, model: CandidateModel | None = None) -> lis
 
 def _one_movement(body: BodySeries, a: ScoredCandidate, b: ScoredCandidate) -> bool:
     ca, cb = a.candidate, b.candidate
-    curved = a.kind != "straight" and b.kind != "straight"
-    if curved and ca.hand == cb.hand and abs(ca.peak - cb.peak) <= CURVED_SAME_ARM_S * body.fps:
-        return True
+    if ca.hand == cb.hand:
+        curved = a.kind != "straight" and b.kind != "straight"
+        return abs(ca.peak - cb.peak) <= (CURVED_SAME_ARM_S if curved else SAME_ARM_S) * body.fps
     return _same_fist(body, ca, cb)
 
 
 def _same_fist(body: BodySeries, a: Candidate, b: Candidate) -> bool:
-    if a.hand == b.hand:
-        return abs(a.peak - b.peak) <= SAME_ARM_S * body.fps
+    """Two arms' peaks: the other arm moving along, or one fist given to both arms."""
     if abs(a.peak - b.peak) > SAME_FIST_S * body.fps:
         return False
     if abs(a.peak - b.peak) <= BOTH_ARMS_S * body.fps:
