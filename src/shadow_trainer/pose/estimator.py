@@ -115,6 +115,14 @@ class PoseEstimator:
         return self.estimate_batch([letterbox_image(bgr, box)], [box])[0]
 
 
+def onnx_export_of(
+    weights: Path, *, model_dir: Path | None = None, cache_dir: Path | None = None, imgsz: int = IMGSZ
+) -> Path:
+    """The FP32 ONNX export CPU workers run for ``weights`` (exported once, then cached)."""
+    cache = cache_dir or default_cache_dir(weights, model_folder(model_dir))
+    return exported_onnx(weights, imgsz=imgsz, cache_dir=cache)
+
+
 def load_pose_estimator(
     model: str = DEFAULT_MODEL,
     *,
@@ -134,8 +142,7 @@ def load_pose_estimator(
     chosen = runtime or chosen
     if chosen == "torch":
         return PoseEstimator(model, TorchPose(weights, torch_device), imgsz)
-    cache = cache_dir or default_cache_dir(weights, model_folder(model_dir))
-    onnx_path = exported_onnx(weights, imgsz=imgsz, cache_dir=cache)
+    onnx_path = onnx_export_of(weights, model_dir=model_dir, cache_dir=cache_dir, imgsz=imgsz)
     if precision == "int8":
         onnx_path = quantized_onnx(onnx_path, imgsz=imgsz)
     log.info("pose model %s on ONNX Runtime (%s)", model, onnx_path)
