@@ -19,6 +19,10 @@ from shadow_trainer.pose.keypoint_names import SKELETON
 Rgb = tuple[int, int, int]
 MIN_KEYPOINT_CONF = 0.5
 LABEL_HOLD_S = 0.4  # keep a punch label up a little after the punch so it can be read
+# The top-left list of punches whose fighter is not in the frame: bigger text, so more room a line
+# (at a line each, the boxes ran over the running count and over each other).
+LISTED_SCALE = 1.3
+LISTED_LINE = 1.5
 MAIN_COLOUR: Rgb = (255, 140, 0)
 OTHER_COLOUR: Rgb = (90, 170, 255)
 PUNCH_COLOURS: dict[str, Rgb] = {
@@ -36,6 +40,14 @@ def rgb_to_yuv(rgb: Rgb) -> tuple[int, int, int]:
     u = 128 - 37.797 * r - 74.203 * g + 112.0 * b
     v = 128 + 112.0 * r - 93.786 * g - 18.214 * b
     return round(y), round(u), round(v)
+
+
+def label_box(text: str, origin: tuple[int, int], scale: float) -> tuple[int, int, int, int]:
+    """The dark box (x1, y1, x2, y2) behind a label whose text starts at ``origin`` (its baseline)."""
+    (w, h), base = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, scale, max(1, round(scale * 2)))
+    x, y = origin
+    pad = max(2, round(4 * scale))
+    return x - pad, y - h - pad, x + w + pad, y + base + pad
 
 
 @dataclass(frozen=True)
@@ -59,10 +71,8 @@ class _Canvas:
 
     def label(self, text: str, origin: tuple[int, int], scale: float, colour: Rgb) -> None:
         """Text in ``colour`` on a dark box, readable on any background."""
-        (w, h), base = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, scale, max(1, round(scale * 2)))
         x, y = origin
-        pad = max(2, round(4 * scale))
-        x1, y1, x2, y2 = x - pad, y - h - pad, x + w + pad, y + base + pad
+        x1, y1, x2, y2 = label_box(text, origin, scale)
         cv2.rectangle(self.y, (x1, y1), (x2, y2), 16, -1)
         cv2.rectangle(self.u, (x1 // 2, y1 // 2), (x2 // 2, y2 // 2), 128, -1)
         cv2.rectangle(self.v, (x1 // 2, y1 // 2), (x2 // 2, y2 // 2), 128, -1)
@@ -88,6 +98,10 @@ def _skeleton(canvas: _Canvas, keypoints: np.ndarray, colour: Rgb, thickness: in
         canvas.dot(points[i], thickness + 1, colour)
 
 
+def _colour(punch: Punch) -> Rgb:
+    return PUNCH_COLOURS.get(str(punch.get("type")), (255, 255, 255))
+
+
 def _punch_text(punch: Punch) -> str:
     return (
         f"{str(punch.get('type', 'punch')).upper()}  {punch.get('hand', '')} {punch.get('side', '')}".strip()
@@ -105,19 +119,27 @@ def active_punches(punches: Sequence[Punch], t: float) -> list[Punch]:
     ]
 
 
+def listed_label_origin(n: int, line: int) -> tuple[int, int]:
+    """Where the n-th (1, 2, …) label of the top-left list goes (punches of fighters not detected in
+    the frame): below the running count, a line and a half apart, as their text is bigger."""
+    return 12, line + round(LISTED_LINE * line) * n
+
+
 def fighter_label_origin(
-    box: np.ndarray, k: int, line: int, width: int, height: int, scale: float
+    box: np.ndarray, k: int, line: int, width: int, height: int, scale: float, top: int | None = None
 ) -> tuple[int, int]:
     """Where the k-th (1, 2, …) active punch label of a fighter goes: stacked upwards above the box
-    while there is room below the running count's line (the top `2 * line` pixels), then downwards
-    inside the box from its top. One label a line, never on the count."""
+    while there is room below ``top`` (the running count's line, `2 * line`, or the bottom of the
+    top-left list), then downwards inside the box from its top. One label a line, never on the count
+    or the list."""
+    top = 2 * line if top is None else top
     x = int(np.clip(box[0], 4, max(width - 200 * scale, 4)))
     first_above = box[1] - line * 0.8
-    slots_above = int((first_above - 2 * line) // line) + 1 if first_above >= 2 * line else 0
+    slots_above = int((first_above - top) // line) + 1 if first_above >= top else 0
     if k <= slots_above:
         return x, int(first_above - line * (k - 1))
     inside = k - slots_above
-    return x, int(min(max(box[1], line) + line * (inside + 1), height - 8))
+    return x, int(min(max(box[1], top - line) + line * (inside + 1), height - 8))
 
 
 @dataclass(frozen=True)
@@ -176,15 +198,18 @@ class FrameRenderer:
         scale, line = self._text_scale, self._line
         if self.punches:
             canvas.label(f"punches: {punches_so_far}", (12, line), scale, (255, 255, 255))
-        listed = 0
+        active = active_punches(self.punches, t)
+        seen = [p for p in active if p.get("track_id") is not None and int(p["track_id"]) in boxes]
+        unseen = [p for p in active if p not in seen]
+        for n, punch in enumerate(unseen, start=1):
+            canvas.label(
+                _punch_text(punch), listed_label_origin(n, line), scale * LISTED_SCALE, _colour(punch)
+            )
+        # Fighters' labels start at the list's next row: it sits where a box near the top stacks them.
+        top = listed_label_origin(len(unseen) + 1, line)[1] if unseen else None
         stacked: dict[int, int] = {}
-        for punch in active_punches(self.punches, t):
-            colour = PUNCH_COLOURS.get(str(punch.get("type")), (255, 255, 255))
-            box = boxes.get(punch.get("track_id", -1)) if punch.get("track_id") is not None else None
-            if box is None:
-                listed += 1
-                canvas.label(_punch_text(punch), (12, line * (listed + 1)), scale * 1.3, colour)
-                continue
-            k = stacked[int(punch["track_id"])] = stacked.get(int(punch["track_id"]), 0) + 1
-            origin = fighter_label_origin(box, k, line, self.width, self.height, scale)
-            canvas.label(_punch_text(punch), origin, scale * 1.1, colour)
+        for punch in seen:
+            track = int(punch["track_id"])
+            k = stacked[track] = stacked.get(track, 0) + 1
+            origin = fighter_label_origin(boxes[track], k, line, self.width, self.height, scale, top)
+            canvas.label(_punch_text(punch), origin, scale * 1.1, _colour(punch))
