@@ -29,6 +29,8 @@ from realbox import (
     MATCH_TOLERANCE_S,
     LabelledClip,
     Score,
+    at_lower_rate,
+    keypoints_at_lower_rate,
     labelled_clips,
     non_boxing_videos,
     realbox_dir,
@@ -118,17 +120,23 @@ def _print_row(cells: list[str]) -> None:
     print(f"{cells[0]:<44.44}" + "".join(f"{c:>8}" for c in cells[1:]))
 
 
-def evaluate_clips(clips: list[LabelledClip], pose: PoseSetup, cache: Path | None) -> Score:
+def evaluate_clips(clips: list[LabelledClip], pose: PoseSetup, cache: Path | None, every: int = 1) -> Score:
+    """``every`` > 1: each clip's keypoints thinned to every ``every``-th frame and classified again, as if
+    filmed at that fraction of its frame rate."""
     groups: dict[str, Score] = defaultdict(Score)
     total = Score()
     _print_row(list(COLUMNS))
     short = ShortClips()
     for clip in clips:
         run = run_clip(clip.video, pose, cache)
-        score = score_clip(clip, run.punches)
-        short.add(clip, run.keypoints)
+        keypoints, punches = run.keypoints, run.punches
+        if every > 1:
+            clip, keypoints = at_lower_rate(clip, every), keypoints_at_lower_rate(keypoints, every)
+            punches = classify_keypoints(keypoints)
+        score = score_clip(clip, punches)
+        short.add(clip, keypoints)
         truth = next((f["stance"] for f in clip.labels["fighters"] if f["id"] == "A"), "?")
-        _print_row(_cells(clip.name, score, f"{run.punches['stance']}/{truth}"))
+        _print_row(_cells(clip.name, score, f"{punches['stance']}/{truth}"))
         total.add(score)
         groups[f"view={clip.labels['view']}"].add(score)
         groups[f"framing={clip.labels['framing']}"].add(score)
@@ -217,6 +225,10 @@ def main() -> int:
     parser.add_argument("--precision", choices=PRECISIONS, default=DEFAULT_PRECISION, help="CPU arithmetic")
     parser.add_argument("--pose-cache", type=Path, help="keep and reuse each clip's keypoints.json here")
     parser.add_argument("--no-negatives", action="store_true", help="skip the non-boxing footage")
+    parser.add_argument(
+        "--every", type=int, default=1,
+        help="keep every Nth frame of each clip's keypoints: the clips at 1/N of their frame rate",
+    )  # fmt: skip
     args = parser.parse_args()
     root = args.realbox or realbox_dir()
     clips = labelled_clips(root, args.clips)
@@ -225,8 +237,9 @@ def main() -> int:
         return 0
     start = time.perf_counter()
     pose = PoseSetup(args.model, args.precision)
-    print(f"{len(clips)} real clips from {root}, model {pose}, match ±0.25 s")
-    evaluate_clips(clips, pose, args.pose_cache)
+    rate = f", at 1/{args.every} of each clip's frame rate" if args.every > 1 else ""
+    print(f"{len(clips)} real clips from {root}, model {pose}, match ±0.25 s{rate}")
+    evaluate_clips(clips, pose, args.pose_cache, args.every)
     if not args.no_negatives:
         evaluate_negatives(non_boxing_videos(), pose, args.pose_cache)
     print(f"\n{time.perf_counter() - start:.0f} s")

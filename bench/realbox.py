@@ -69,6 +69,28 @@ class LabelledClip:
         return self.name.split("__")[0] + "__" + self.name.split("__")[1]
 
 
+def at_lower_rate(clip: LabelledClip, step: int) -> LabelledClip:
+    """The clip's labels as if every ``step``-th frame alone had been filmed (``keypoints_at_lower_rate``)."""
+    if step == 1:
+        return clip
+    labels = {
+        **clip.labels,
+        "fps": clip.fps / step,
+        "punches": [{**p, "frame": round(p["frame"] / step)} for p in clip.labels["punches"]],
+    }
+    return LabelledClip(clip.name, clip.video, labels)
+
+
+def keypoints_at_lower_rate(doc: dict[str, Any], step: int) -> dict[str, Any]:
+    """A ``keypoints.json`` document with every ``step``-th frame only: the same movements filmed at
+    1/``step`` of the frame rate (a 30 fps clip as a 15 fps webcam would give it)."""
+    if step == 1:
+        return doc
+    frames = [{**f, "index": f["index"] // step} for f in doc["frames"] if f["index"] % step == 0]
+    count = (int(doc["frame_count"]) + step - 1) // step
+    return {**doc, "fps": float(doc["fps"]) / step, "frame_count": count, "frames": frames}
+
+
 def labelled_clips(root: Path | None = None, names: list[str] | None = None) -> list[LabelledClip]:
     """Usable labelled clips, sorted by name; empty when the set is absent."""
     root = root or realbox_dir()

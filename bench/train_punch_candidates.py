@@ -31,7 +31,16 @@ from typing import Any
 import numpy as np
 import torch
 from eval_real import PoseSetup, cached_keypoints
-from realbox import LabelledClip, Score, labelled_clips, match_frames, non_boxing_videos, score_clip
+from realbox import (
+    LabelledClip,
+    Score,
+    at_lower_rate,
+    keypoints_at_lower_rate,
+    labelled_clips,
+    match_frames,
+    non_boxing_videos,
+    score_clip,
+)
 
 from boxing_sim import clip_seed, simulate_clip
 from boxing_sim.scoring import match_fighters
@@ -117,9 +126,12 @@ def sim_examples(seed: int, variety: str = "wide") -> Examples:
     return ex
 
 
-def real_examples(clip: LabelledClip, cache: Path, pose: PoseSetup) -> Examples:
-    series = from_keypoints(cached_keypoints(clip.video, pose, cache))
-    ex = examples(clip.name, _group(clip), series, REAL_WEIGHT, clip.labels)
+def real_examples(clip: LabelledClip, cache: Path, pose: PoseSetup, step: int = 1) -> Examples:
+    """``step`` > 1: the clip at 1/``step`` of its frame rate (every ``step``-th frame)."""
+    group = _group(clip)
+    clip = at_lower_rate(clip, step)
+    series = from_keypoints(keypoints_at_lower_rate(cached_keypoints(clip.video, pose, cache), step))
+    ex = examples(clip.name, group, series, REAL_WEIGHT, clip.labels)
     ex.real = clip
     _label(ex, clip.punches, [p["frame"] for p in clip.punches], REAL_TOLERANCE_S * clip.fps, clip.fps)
     # Candidates on labelled non-punch strikes (backfists) stay negatives.
@@ -128,8 +140,8 @@ def real_examples(clip: LabelledClip, cache: Path, pose: PoseSetup) -> Examples:
     return ex
 
 
-def negative_examples(video: Path, cache: Path, pose: PoseSetup) -> Examples:
-    series = from_keypoints(cached_keypoints(video, pose, cache))
+def negative_examples(video: Path, cache: Path, pose: PoseSetup, step: int = 1) -> Examples:
+    series = from_keypoints(keypoints_at_lower_rate(cached_keypoints(video, pose, cache), step))
     return examples(video.name, "negatives", series, NEGATIVE_WEIGHT, {"punches": []})
 
 
@@ -252,6 +264,10 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=1500)
     parser.add_argument("--hidden", type=int, default=24)
     parser.add_argument("--members", type=int, default=5)
+    parser.add_argument(
+        "--lower-rates", type=int, nargs="*", default=[],
+        help="also train on the real footage at 1/N of its frame rate (every Nth frame), for these N",
+    )  # fmt: skip
     parser.add_argument("--no-write", action="store_true")
     args = parser.parse_args()
     start = time.perf_counter()
@@ -265,6 +281,11 @@ def main() -> None:
     other = PoseSetup(args.model, args.also_precision) if args.also_precision else None
     real_other = [real_examples(c, args.pose_cache, other) for c in labelled_clips()] if other else []
     negatives += [negative_examples(v, args.pose_cache, other) for v in non_boxing_videos()] if other else []
+    thinned = [real_examples(c, args.pose_cache, pose, n) for n in args.lower_rates for c in labelled_clips()]
+    negatives += [
+        negative_examples(v, args.pose_cache, pose, n) for n in args.lower_rates for v in non_boxing_videos()
+    ]
+    half_rate = [real_examples(c, args.pose_cache, pose, 2) for c in labelled_clips()]
     print(
         f"data ready in {time.perf_counter() - start:.0f} s: {sum(len(c.y) for c in sim)} simulated, "
         f"{sum(len(c.y) for c in real)} real, {sum(len(c.y) for c in negatives)} negative candidates"
@@ -272,7 +293,8 @@ def main() -> None:
     fit = {"epochs": args.epochs, "hidden": args.hidden, "members": args.members}
     groups = sorted({c.group for c in real})
     folds = {
-        g: train(sim + negatives + [c for c in real + real_other if c.group != g], **fit) for g in groups
+        g: train(sim + negatives + [c for c in real + real_other + thinned if c.group != g], **fit)
+        for g in groups
     }
     sim_only = train(sim + negatives, **fit)
     print(
@@ -288,10 +310,11 @@ def main() -> None:
         so = real_score(real, {g: sim_only.with_threshold(thr) for g in groups})
         sim_f1 = sim_score(sim_val, folds[groups[0]].with_threshold(thr))[2]
         classic_f1 = sim_score(classic_val, folds[groups[0]].with_threshold(thr))[2]
-        also = ""
+        s_half = real_score(half_rate, {g: m.with_threshold(thr) for g, m in folds.items()})
+        also = f" | half rate: P {s_half.precision:.3f} R {s_half.recall:.3f} F1 {s_half.f1:.3f}"
         if real_other:
             s2 = real_score(real_other, {g: m.with_threshold(thr) for g, m in folds.items()})
-            also = f" | {args.also_precision}: P {s2.precision:.3f} R {s2.recall:.3f} F1 {s2.f1:.3f}"
+            also += f" | {args.also_precision}: P {s2.precision:.3f} R {s2.recall:.3f} F1 {s2.f1:.3f}"
         print(
             f"  threshold {thr:.2f}: P {s.precision:.3f} R {s.recall:.3f} F1 {s.f1:.3f} "
             f"type {s.type_accuracy:.3f} jab/x {s.jab_cross_accuracy:.3f} | "
@@ -303,7 +326,7 @@ def main() -> None:
     chosen = {g: m.with_threshold(threshold) for g, m in folds.items()}
     for g in groups:
         print(_row(g, real_score([c for c in real if c.group == g], chosen)))
-    final = train(sim + negatives + real + real_other, **fit, threshold=threshold)
+    final = train(sim + negatives + real + real_other + thinned, **fit, threshold=threshold)
     for name, clips in (("wide", sim_val), ("classic", classic_val)):
         p, r, f1 = sim_score(clips, final)
         print(

@@ -46,6 +46,37 @@ def test_eval_real_scores_two_clips_through_the_pipeline(tmp_path: Path) -> None
     assert [line for line in second.stdout.splitlines() if "clip" in line or "OVERALL" in line] == [
         line for line in lines if "clip" in line or "OVERALL" in line
     ]
+    # The same clips at half their frame rate, from the cached keypoints.
+    half = subprocess.run(
+        [*command, "--pose-cache", str(cache), "--every", "2"], capture_output=True, text=True, timeout=600
+    )
+    assert half.returncode == 0, half.stderr
+    assert "at 1/2 of each clip's frame rate" in half.stdout.splitlines()[0]
+    assert next(line for line in half.stdout.splitlines() if line.startswith("OVERALL")).split()[3] == "2"
+
+
+def test_a_clip_at_a_lower_frame_rate_keeps_its_punches_at_the_same_moments() -> None:
+    from realbox import LabelledClip, at_lower_rate, keypoints_at_lower_rate
+
+    person = {"track_id": 1, "bbox": [0, 0, 1, 1], "score": 0.9, "keypoints": [[0, 0, 1]] * 17}
+    doc = {
+        "fps": 30.0,
+        "width": 64,
+        "height": 48,
+        "frame_count": 11,
+        "frames": [{"index": i, "t": i / 30, "people": [person]} for i in range(11)],
+    }
+    thin = keypoints_at_lower_rate(doc, 2)
+    assert thin["fps"] == 15.0 and thin["frame_count"] == 6
+    assert [(f["index"], f["t"]) for f in thin["frames"]] == [(i, 2 * i / 30) for i in range(6)]
+    labels = {
+        "fps": 30.0,
+        "fighters": [],
+        "punches": [{"fighter": "A", "frame": 7, "hand": "left", "type": "jab"}],
+    }
+    clip = at_lower_rate(LabelledClip("x.mp4", Path("x.mp4"), labels), 2)
+    assert clip.fps == 15.0 and clip.punches[0]["frame"] == 4  # 7/30 s ~ 4/15 s
+    assert at_lower_rate(clip, 1) is clip and keypoints_at_lower_rate(doc, 1) is doc
 
 
 def test_scoring_matches_one_to_one_within_a_quarter_second() -> None:
