@@ -268,6 +268,10 @@ def main() -> None:
         "--lower-rates", type=int, nargs="*", default=[],
         help="also train on the real footage at 1/N of its frame rate (every Nth frame), for these N",
     )  # fmt: skip
+    parser.add_argument(
+        "--ignore", nargs="*", default=[], choices=FEATURE_NAMES, help="features the networks never see"
+    )
+    parser.add_argument("--out", type=Path, default=WEIGHTS_PATH, help="where the shipped model is written")
     parser.add_argument("--no-write", action="store_true")
     args = parser.parse_args()
     start = time.perf_counter()
@@ -291,12 +295,15 @@ def main() -> None:
         f"{sum(len(c.y) for c in real)} real, {sum(len(c.y) for c in negatives)} negative candidates"
     )
     fit = {"epochs": args.epochs, "hidden": args.hidden, "members": args.members}
+    ignored = frozenset(args.ignore)
     groups = sorted({c.group for c in real})
     folds = {
-        g: train(sim + negatives + [c for c in real + real_other + thinned if c.group != g], **fit)
+        g: train(
+            sim + negatives + [c for c in real + real_other + thinned if c.group != g], **fit, ignored=ignored
+        )
         for g in groups
     }
-    sim_only = train(sim + negatives, **fit)
+    sim_only = train(sim + negatives, **fit, ignored=ignored)
     print(
         "real clips, cross-validated by source | the same with a model that saw no real boxing | "
         "wide and classic simulated validation, model of the first fold"
@@ -326,7 +333,7 @@ def main() -> None:
     chosen = {g: m.with_threshold(threshold) for g, m in folds.items()}
     for g in groups:
         print(_row(g, real_score([c for c in real if c.group == g], chosen)))
-    final = train(sim + negatives + real + real_other + thinned, **fit, threshold=threshold)
+    final = train(sim + negatives + real + real_other + thinned, **fit, threshold=threshold, ignored=ignored)
     for name, clips in (("wide", sim_val), ("classic", classic_val)):
         p, r, f1 = sim_score(clips, final)
         print(
@@ -334,8 +341,8 @@ def main() -> None:
             f"P {p:.3f} R {r:.3f} F1 {f1:.3f}"
         )
     if not args.no_write:
-        WEIGHTS_PATH.write_text(json.dumps(final.params), encoding="utf-8")
-        print(f"wrote {WEIGHTS_PATH}")
+        args.out.write_text(json.dumps(final.params), encoding="utf-8")
+        print(f"wrote {args.out}")
     print(f"{time.perf_counter() - start:.0f} s")
 
 
