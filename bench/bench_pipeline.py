@@ -129,15 +129,17 @@ r = analyze_video(Path(sys.argv[1]), Path(sys.argv[2]), device=sys.argv[3], pose
 wall, cpu = time.perf_counter() - start, time.process_time() - cpu
 hwm = next(int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("VmHWM:"))
 print(json.dumps({"frames": r.summary["frames_analyzed"], "max_rss_kb": hwm, "wall": wall, "cpu": cpu,
-                  "duration": r.video.duration, "load_s": r.stage_seconds.get("loading_model", 0.0)}))
+                  "duration": r.video.duration, "load_s": r.stage_seconds.get("loading_model", 0.0),
+                  "pose_s": r.stage_seconds.get("analyzing", 0.0),
+                  "render_s": r.stage_seconds.get("writing", 0.0)}))
 """
 
 
 def fresh_process_analysis(
     clip: Path, out: Path, device: str, precision: str = "fp32", crops: bool = True
 ) -> dict[str, float]:
-    """One analysis in a new process: its frames, wall and CPU seconds, model load, video duration
-    and peak memory (``max_rss_kb``)."""
+    """One analysis in a new process: its frames, wall and CPU seconds, model load, the pose pass and the
+    render pass (``pose_s``, ``render_s``), video duration and peak memory (``max_rss_kb``)."""
     done = subprocess.run(
         [sys.executable, "-c", _CHILD, str(clip), str(out), device, precision, "crops" if crops else "whole"],
         capture_output=True,
