@@ -285,11 +285,16 @@ def main() -> None:
     other = PoseSetup(args.model, args.also_precision) if args.also_precision else None
     real_other = [real_examples(c, args.pose_cache, other) for c in labelled_clips()] if other else []
     negatives += [negative_examples(v, args.pose_cache, other) for v in non_boxing_videos()] if other else []
-    thinned = [real_examples(c, args.pose_cache, pose, n) for n in args.lower_rates for c in labelled_clips()]
+    # The real clips at lower frame rates: half the rate is always scored, the --lower-rates trained on.
+    lowered = {
+        n: [real_examples(c, args.pose_cache, pose, n) for c in labelled_clips()]
+        for n in {2, *args.lower_rates}
+    }
+    thinned = [ex for n in args.lower_rates for ex in lowered[n]]
+    half_rate = lowered[2]
     negatives += [
         negative_examples(v, args.pose_cache, pose, n) for n in args.lower_rates for v in non_boxing_videos()
     ]
-    half_rate = [real_examples(c, args.pose_cache, pose, 2) for c in labelled_clips()]
     print(
         f"data ready in {time.perf_counter() - start:.0f} s: {sum(len(c.y) for c in sim)} simulated, "
         f"{sum(len(c.y) for c in real)} real, {sum(len(c.y) for c in negatives)} negative candidates"
