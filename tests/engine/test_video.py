@@ -22,7 +22,7 @@ from shadow_trainer.media.video import (
     yuv_planes,
 )
 from tests.support.clips import video_frames, write_clip
-from tests.support.hostile_media import growing_stream, pixel_bomb, raw_long_stream
+from tests.support.hostile_media import frozen_clock, growing_stream, pixel_bomb, raw_long_stream
 
 
 def test_probe_reads_metadata_quickly(people_clip: Path) -> None:
@@ -119,6 +119,16 @@ def test_truncated_mp4(tmp_path: Path, people_clip: Path) -> None:
 def test_missing_file(tmp_path: Path) -> None:
     with pytest.raises(InvalidVideoError, match="does not exist"):
         probe_video(tmp_path / "nope.mp4")
+
+
+def test_frames_whose_clock_stands_still_are_timed_by_the_declared_rate(tmp_path: Path) -> None:
+    clip = frozen_clock(tmp_path / "frozen.mp4", count=30, fps=15)
+    with av.open(str(clip)) as container:
+        assert {frame.pts for frame in container.decode(video=0)} == {0}  # the hostile case itself
+    info = probe_video(clip)
+    assert info.fps == 15 and info.duration == pytest.approx(2.0)
+    times = [f.t for f in iter_frames(clip, info)]
+    assert times == pytest.approx([i / 15 for i in range(30)], abs=1e-5)
 
 
 def test_stream_broken_mid_way_keeps_what_decoded(tmp_path: Path, vtest_path: Path) -> None:

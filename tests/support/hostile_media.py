@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from fractions import Fraction
 from pathlib import Path
 
 import av
@@ -47,3 +48,22 @@ def raw_long_stream(path: Path, seconds: float) -> Path:
 def growing_stream(path: Path) -> Path:
     """A small first frame, then 8K frames, in one raw .h264 stream."""
     return write_h264(path.with_suffix(".h264"), [(64, 48, 10), (7680, 4320, 3)], raw=True)
+
+
+def frozen_clock(path: Path, count: int = 30, fps: int = 15) -> Path:
+    """An MP4 whose frames all carry timestamp 0 (some re-encoders write them so: a frame that has a
+    time base but no timestamp is muxed at 0); only the declared rate tells the frames apart. A
+    bright square moves across, so each frame differs."""
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("libx264", rate=fps)
+        stream.width, stream.height, stream.pix_fmt = 64, 48, "yuv420p"
+        for i in range(count):
+            picture = np.zeros((48 * 3 // 2, 64), np.uint8)
+            picture[10:20, i % 54 : i % 54 + 10] = 255
+            frame = av.VideoFrame.from_ndarray(picture, format="yuv420p")
+            frame.time_base = Fraction(1, 15360)
+            for packet in stream.encode(frame):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    return path

@@ -8,6 +8,7 @@ odd dimensions are cropped by one pixel to the even size H.264 yuv420p requires.
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Iterator
 from dataclasses import dataclass
 from fractions import Fraction
@@ -116,10 +117,16 @@ def _video_stream(container: av.container.InputContainer, name: str) -> av.video
 
 
 def _fps(stream: av.video.stream.VideoStream) -> float:
-    for rate in (stream.average_rate, stream.guessed_rate, stream.base_rate):
-        if rate and float(rate) > 0 and float(rate) < 1000:
-            return float(rate)
-    return _DEFAULT_FPS
+    average, guessed = _rate(stream.average_rate), _rate(stream.guessed_rate)
+    # A clock that stands still (every timestamp 0) shrinks the duration, so the average rate (frames
+    # over duration) comes out far above the stream's own rate; that one is then the one to believe.
+    if average and guessed and average > 1.5 * guessed:
+        return guessed
+    return average or guessed or _rate(stream.base_rate) or _DEFAULT_FPS
+
+
+def _rate(rate: Fraction | None) -> float | None:
+    return float(rate) if rate and 0 < float(rate) < 1000 else None
 
 
 def _duration(container: av.container.InputContainer, stream: av.video.stream.VideoStream) -> float:
@@ -188,8 +195,8 @@ def probe_video(path: Path, limits: VideoLimits = NO_LIMITS) -> VideoInfo:
         if frames <= 0:
             # Some containers (webm, streamed mkv) carry no frame count: estimate it.
             frames = max(1, round(duration * fps))
-        if duration <= 0:
-            duration = frames / fps
+        # No shorter than its frames at the rate: a clock that stands still gives a duration near 0.
+        duration = max(duration, frames / fps)
         width, height = first.width, first.height
         if rotation in (90, 270):
             width, height = height, width
@@ -271,6 +278,17 @@ class DecodeReport:
     error: str | None = None
 
 
+def _frame_time(
+    pts: int | None, start: int, time_base: Fraction, before: float, index: int, fps: float
+) -> float:
+    """A frame's time in seconds: its timestamp, or, where there is none or the clock stands still or
+    runs back (some re-encoders write every frame at 0), one declared frame after the one before."""
+    t = float((pts - start) * time_base) if pts is not None else index / fps
+    if t <= before:
+        t = before + 1 / fps
+    return round(max(t, 0.0), 6)
+
+
 def iter_frames(
     path: Path, info: VideoInfo, report: DecodeReport | None = None, limits: VideoLimits = NO_LIMITS
 ) -> Iterator[DecodedFrame]:
@@ -288,16 +306,13 @@ def iter_frames(
         stream.codec_context.options = limits.decoder_options
         time_base = stream.time_base or Fraction(1, 1)
         start = stream.start_time or 0
+        t = -math.inf
         try:
             for frame in container.decode(stream):
-                t = (
-                    float((frame.pts - start) * time_base)
-                    if frame.pts is not None
-                    else report.frames / info.fps
-                )
+                t = _frame_time(frame.pts, start, time_base, t, report.frames, info.fps)
                 limits.check_size(frame.width, frame.height, path.name)
                 limits.check_position(report.frames, t, path.name)
-                yield DecodedFrame(index=report.frames, t=round(max(t, 0.0), 6), frame=frame)
+                yield DecodedFrame(index=report.frames, t=t, frame=frame)
                 report.frames += 1
         except av.FFmpegError as exc:
             # The decoder refused a picture over the limit (the stream's size changed mid-way).
