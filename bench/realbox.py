@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from importlib.util import find_spec
 from pathlib import Path
@@ -194,7 +194,7 @@ def _f1(p: float, r: float) -> float:
 
 
 def match_frames(
-    truth: list[int], predicted: list[int], tolerance: float, penalty: np.ndarray | None = None
+    truth: Sequence[float], predicted: Sequence[float], tolerance: float, penalty: np.ndarray | None = None
 ) -> list[tuple[int, int]]:
     """One-to-one pairs (truth index, prediction index) within ``tolerance`` frames, most pairs,
     then closest; ``penalty`` (truth x predicted, in frames) makes some pairs less preferred."""

@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import json
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -50,6 +51,7 @@ from shadow_trainer.punches.candidate_model import KINDS, WEIGHTS_PATH, Candidat
 from shadow_trainer.punches.detection import Candidate, find_candidates
 from shadow_trainer.punches.fighters import track_body
 from shadow_trainer.punches.pipeline import classify_tracks
+from shadow_trainer.punches.resample import frame_step, upsampled
 from shadow_trainer.tracking.series import TrackSeries, from_keypoints
 
 TRAIN_SEEDS = (1, 2)
@@ -76,14 +78,22 @@ class Examples:
     kind: np.ndarray  # KINDS index, -1 unknown / not a punch
     weight: float
     labels: dict[str, Any]
+    step: int = 1  # punch-stage frames per video frame (``punches.resample``)
     real: LabelledClip | None = None
+
+    @property
+    def peaks(self) -> list[float]:
+        """Each candidate's full extension in video frames (the labels' clock)."""
+        return [c.peak / self.step for _, c in self.candidates]
 
 
 def examples(name: str, group: str, series: TrackSeries, weight: float, labels: dict[str, Any]) -> Examples:
     cands: list[tuple[int, Candidate]] = []
     rows: list[np.ndarray] = []
-    for track in series.tracks.values():
-        body = track_body(track, series)
+    step = frame_step(series.fps)
+    punch_stage = upsampled(series, step)  # as ``classify_tracks`` sees it
+    for track in punch_stage.tracks.values():
+        body = track_body(track, punch_stage)
         if body is None:
             continue
         for c in find_candidates(body):
@@ -91,7 +101,7 @@ def examples(name: str, group: str, series: TrackSeries, weight: float, labels: 
             rows.append(candidate_features(body, c))
     x = np.stack(rows) if rows else np.zeros((0, len(FEATURE_NAMES)))
     n = len(cands)
-    return Examples(name, group, series, cands, x, np.zeros(n), np.full(n, -1), weight, labels)
+    return Examples(name, group, series, cands, x, np.zeros(n), np.full(n, -1), weight, labels, step)
 
 
 def _label(
@@ -101,7 +111,7 @@ def _label(
     labels name track ids) preferred. A candidate near a punch that another candidate stands for is
     the same punch seen again (often on the other arm: pose models merge the arms in side views):
     neither punch nor not."""
-    peaks = [c.peak for _, c in ex.candidates]
+    peaks = ex.peaks
     penalty = np.array(
         [[(0.0 if p["hand"] == c.hand else fps) + (0.0 if p.get("track_id", tid) == tid else 10 * fps)
           for tid, c in ex.candidates] for p in truth]
@@ -135,7 +145,7 @@ def real_examples(clip: LabelledClip, cache: Path, pose: PoseSetup, step: int = 
     ex.real = clip
     _label(ex, clip.punches, [p["frame"] for p in clip.punches], REAL_TOLERANCE_S * clip.fps, clip.fps)
     # Candidates on labelled non-punch strikes (backfists) stay negatives.
-    others = _near_any([p["frame"] for p in clip.others], [c.peak for _, c in ex.candidates], 1)
+    others = _near_any([p["frame"] for p in clip.others], ex.peaks, 1)
     ex.y[others & (ex.y == IGNORE)] = 0
     return ex
 
@@ -145,7 +155,7 @@ def negative_examples(video: Path, cache: Path, pose: PoseSetup, step: int = 1) 
     return examples(video.name, "negatives", series, NEGATIVE_WEIGHT, {"punches": []})
 
 
-def _near_any(truth: list[int], frames: list[int], tolerance: float) -> np.ndarray:
+def _near_any(truth: Sequence[float], frames: Sequence[float], tolerance: float) -> np.ndarray:
     """Boolean mask of ``frames`` within ``tolerance`` of any of ``truth``."""
     if not truth or not frames:
         return np.zeros(len(frames), dtype=bool)

@@ -11,6 +11,7 @@ from shadow_trainer.punches.candidate_features import peak_speed
 from shadow_trainer.punches.candidate_model import CandidateModel, load_candidate_model
 from shadow_trainer.punches.detector import ScoredCandidate
 from shadow_trainer.punches.fighters import FighterAnalysis, analyse_track, main_fighter, other_hand_dropped
+from shadow_trainer.punches.resample import frame_step, upsampled
 from shadow_trainer.punches.stance import UNKNOWN
 from shadow_trainer.tracking.series import TrackSeries, from_keypoints
 
@@ -34,12 +35,13 @@ def classify_keypoints(doc: dict[str, Any], *, track_id: int | None = None) -> P
 def classify_tracks(series: TrackSeries, model: CandidateModel | None = None) -> PunchesDocument:
     """punches.json (version 2: every fighter, ``main_track_id``, stance confidence) for a series."""
     model = model or load_candidate_model()
-    analysed = [a for a in (analyse_track(t, series, model) for t in series.tracks.values()) if a is not None]
+    step = frame_step(series.fps)
+    analysed = [_seen_as_filmed(a, series) for a in _analysed(upsampled(series, step), model)]
     main = main_fighter([a for a in analysed if a.boxes])
     others = (_surer(a) for a in analysed if a is not main)
     fighters = sorted((a for a in (main, *others) if a is not None and a.boxes), key=lambda a: a.track_id)
     punches = sorted(
-        (_punch(f, p) for f in fighters for p in f.punches), key=lambda p: (p["t"], p["track_id"])
+        (_punch(f, p, step) for f in fighters for p in f.punches), key=lambda p: (p["t"], p["track_id"])
     )
     return {
         "stance": main.stance.label if main else UNKNOWN,
@@ -49,6 +51,15 @@ def classify_tracks(series: TrackSeries, model: CandidateModel | None = None) ->
         "fighters": [_fighter(f) for f in fighters],
         "punches": punches,
     }
+
+
+def _analysed(series: TrackSeries, model: CandidateModel) -> list[FighterAnalysis]:
+    return [a for a in (analyse_track(t, series, model) for t in series.tracks.values()) if a is not None]
+
+
+def _seen_as_filmed(f: FighterAnalysis, series: TrackSeries) -> FighterAnalysis:
+    """The share of the video's own frames with the person in them (not of the interpolated ones)."""
+    return replace(f, seen=series.tracks[f.track_id].frames_seen / max(series.frame_count, 1))
 
 
 def _fighter(f: FighterAnalysis) -> Fighter:
@@ -74,14 +85,15 @@ def lead_hand(f: FighterAnalysis) -> str:
     return "left" if f.stance.leans == "orthodox" else "right"
 
 
-def _punch(f: FighterAnalysis, scored: ScoredCandidate) -> Punch:
+def _punch(f: FighterAnalysis, scored: ScoredCandidate, step: int) -> Punch:
+    """``step``: punch-stage frames per video frame (``resample``); times are exact either way."""
     body, cand = f.body, scored.candidate
     side: Side = "lead" if cand.hand == lead_hand(f) else "rear"
     kind = _punch_type(scored.kind, side)
     fps = body.fps
     return {
         "t": round(cand.peak / fps, 4),
-        "frame": cand.peak,
+        "frame": round(cand.peak / step),
         "t_start": round(cand.start / fps, 4),
         "t_end": round(cand.end / fps, 4),
         "track_id": f.track_id,
