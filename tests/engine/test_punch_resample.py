@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 import numpy as np
@@ -62,3 +63,22 @@ def test_a_clip_filmed_at_half_the_rate_is_analysed_nearly_as_well() -> None:
         assert all(0.9 <= s <= 1.0 for s in seen.values()), seen
     assert full.true_positives + full.false_negatives > 25
     assert half.f1 >= full.f1 - 0.1, (full, half)
+
+
+def test_a_variable_frame_rate_gives_times_on_the_videos_clock() -> None:
+    clip = simulate_clip(clip_seed(SEED, 7), ClipConditions(fps=30.0, duration=12.0))
+    doc = copy.deepcopy(clip.keypoints)
+    half = len(doc["frames"]) // 2
+    for f in doc["frames"]:  # a phone in low light: the second half's frames came 1/15 s apart
+        i = f["index"]
+        f["t"] = round(i / 30 if i <= half else half / 30 + (i - half) / 15, 6)
+    steady, variable = classify_keypoints(clip.keypoints), classify_keypoints(doc)
+
+    clock = {f["index"]: f["t"] for f in doc["frames"]}
+    assert [p["frame"] for p in variable["punches"]] == [p["frame"] for p in steady["punches"]]
+    for p in variable["punches"]:  # frame ÷ fps would be up to 6 s early in the second half
+        assert p["t"] == pytest.approx(clock[p["frame"]], abs=1 / 15)
+        assert p["t_start"] <= p["t"] <= p["t_end"]
+    assert any(p["frame"] > half + 30 for p in variable["punches"])
+    (fighter,) = variable["fighters"]
+    assert fighter["active"][-1][1] == pytest.approx(clock[len(clock) - 1], abs=0.5)

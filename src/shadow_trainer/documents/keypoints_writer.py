@@ -20,6 +20,7 @@ from shadow_trainer.pose.keypoint_names import KEYPOINT_NAMES
 # keypoints.json's rounding; the track series built from the pose log rounds the same way.
 COORD_DECIMALS = 2
 SCORE_DECIMALS = 4
+T_DECIMALS = 6  # frame timestamps: a microsecond
 
 
 class PersonRecord(TypedDict):
@@ -56,7 +57,7 @@ def person_json(track_id: int, box: np.ndarray, score: float, keypoints: np.ndar
 
 def frame_json(index: int, t: float, people: list[PersonRecord], interpolated: bool = False) -> FrameRecord:
     """`interpolated` (only when true): no pose ran on this frame; its people are interpolated."""
-    frame: FrameRecord = {"index": index, "t": round(t, 6), "people": people}
+    frame: FrameRecord = {"index": index, "t": round(t, T_DECIMALS), "people": people}
     if interpolated:
         frame["interpolated"] = True
     return frame

@@ -69,7 +69,12 @@ class _StageClock:
 def _classify(info: VideoInfo, pose: PosePassResult, pose_log: PoseLog) -> PunchesDocument:
     """punches.json from the pose log: the same series ``keypoints.json`` would give."""
     series = from_rows(
-        pose_log.sightings(), fps=info.fps, width=info.width, height=info.height, frame_count=pose.frames
+        pose_log.sightings(),
+        fps=info.fps,
+        width=info.width,
+        height=info.height,
+        frame_count=pose.frames,
+        times=pose.timestamps,
     )
     return classify_tracks(series)
 

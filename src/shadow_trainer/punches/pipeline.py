@@ -25,10 +25,7 @@ def classify_keypoints(doc: dict[str, Any], *, track_id: int | None = None) -> P
     """The punches.json document of a keypoints document (only ``track_id`` when given)."""
     series = from_keypoints(validate_keypoints(doc))
     if track_id is not None:
-        series = TrackSeries(
-            series.fps, series.width, series.height, series.frame_count,
-            {k: v for k, v in series.tracks.items() if k == track_id},
-        )  # fmt: skip
+        series = replace(series, tracks={k: v for k, v in series.tracks.items() if k == track_id})
     return classify_tracks(series)
 
 
@@ -41,14 +38,14 @@ def classify_tracks(series: TrackSeries, model: CandidateModel | None = None) ->
     others = (_surer(a) for a in analysed if a is not main)
     fighters = sorted((a for a in (main, *others) if a is not None and a.boxes), key=lambda a: a.track_id)
     punches = sorted(
-        (_punch(f, p, step) for f in fighters for p in f.punches), key=lambda p: (p["t"], p["track_id"])
+        (_punch(f, p, series) for f in fighters for p in f.punches), key=lambda p: (p["t"], p["track_id"])
     )
     return {
         "stance": main.stance.label if main else UNKNOWN,
         "stance_confidence": main.stance.confidence if main else 0.0,
         "fps": series.fps,
         "main_track_id": main.track_id if main else None,
-        "fighters": [_fighter(f) for f in fighters],
+        "fighters": [_fighter(f, series) for f in fighters],
         "punches": punches,
     }
 
@@ -62,15 +59,16 @@ def _seen_as_filmed(f: FighterAnalysis, series: TrackSeries) -> FighterAnalysis:
     return replace(f, seen=series.tracks[f.track_id].frames_seen / max(series.frame_count, 1))
 
 
-def _fighter(f: FighterAnalysis) -> Fighter:
+def _fighter(f: FighterAnalysis, series: TrackSeries) -> Fighter:
+    """Times on the video's clock (``TrackSeries.video_time``), as the punches'."""
     return {
         "track_id": f.track_id,
         "stance": f.stance.label,
         "stance_confidence": f.stance.confidence,
         "punches": len(f.punches),
         "seen": round(f.seen, 3),
-        "stance_switches": f.stance_switches,
-        "active": [[start, end] for start, end in f.active],
+        "stance_switches": [{**s, "t": round(series.video_time(s["t"]), 2)} for s in f.stance_switches],
+        "active": [[round(series.video_time(t), 2) for t in period] for period in f.active],
     }
 
 
@@ -85,17 +83,21 @@ def lead_hand(f: FighterAnalysis) -> str:
     return "left" if f.stance.leans == "orthodox" else "right"
 
 
-def _punch(f: FighterAnalysis, scored: ScoredCandidate, step: int) -> Punch:
-    """``step``: punch-stage frames per video frame (``resample``); times are exact either way."""
+def _punch(f: FighterAnalysis, scored: ScoredCandidate, series: TrackSeries) -> Punch:
+    """``series``: the video's own (the punch stage may see it at a multiple of its rate, ``resample``);
+    ``frame`` is the video's nearest frame, the times are on the video's clock."""
     body, cand = f.body, scored.candidate
     side: Side = "lead" if cand.hand == lead_hand(f) else "rear"
     kind = _punch_type(scored.kind, side)
-    fps = body.fps
+
+    def seconds(frame: int) -> float:
+        return round(series.video_time(frame / body.fps), 4)
+
     return {
-        "t": round(cand.peak / fps, 4),
-        "frame": round(cand.peak / step),
-        "t_start": round(cand.start / fps, 4),
-        "t_end": round(cand.end / fps, 4),
+        "t": seconds(cand.peak),
+        "frame": round(cand.peak * series.fps / body.fps),
+        "t_start": seconds(cand.start),
+        "t_end": seconds(cand.end),
         "track_id": f.track_id,
         "hand": "left" if cand.hand == "left" else "right",
         "side": side,

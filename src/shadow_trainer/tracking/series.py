@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from shadow_trainer.documents.keypoints_writer import COORD_DECIMALS, SCORE_DECIMALS
+from shadow_trainer.documents.keypoints_writer import COORD_DECIMALS, SCORE_DECIMALS, T_DECIMALS
 from shadow_trainer.pose.keypoint_names import NUM_KEYPOINTS
 from shadow_trainer.tracking.tracker import PersonTracker, tracker_for
 
@@ -54,6 +54,27 @@ class TrackSeries:
     height: int
     frame_count: int
     tracks: dict[int, Track]
+    times: FloatArray | None = None  # each frame's timestamp in seconds; None: frame ÷ fps
+
+    def video_time(self, nominal: float) -> float:
+        """The video's clock at ``nominal`` seconds counted as frames ÷ fps. The same for a constant
+        frame rate; for a variable one (a phone drops to 15 fps in low light) the frames' own timestamps,
+        which is what the player shows."""
+        if self.times is None or len(self.times) < 2:
+            return nominal
+        frame, last = nominal * self.fps, len(self.times) - 1
+        if frame >= last:
+            return float(self.times[-1] + (frame - last) / self.fps)
+        return float(np.interp(frame, np.arange(last + 1), self.times))
+
+
+def frame_times(times: Iterable[float]) -> FloatArray | None:
+    """Timestamps fit to map punch times (rounded as ``keypoints.json`` rounds them), or None where
+    they do not rise frame after frame (a document written by hand)."""
+    out = np.round(np.asarray(list(times), dtype=float), T_DECIMALS)
+    if len(out) < 2 or not np.all(np.diff(out) > 0):
+        return None
+    return out
 
 
 class _Collector:
@@ -96,7 +117,9 @@ def from_keypoints(doc: dict[str, Any]) -> TrackSeries:
             collector.add(int(frame["index"]), int(tid), person["bbox"], person["keypoints"])
     frames = doc["frames"]
     count = max(int(doc["frame_count"]), (frames[-1]["index"] + 1) if frames else 0)
-    return TrackSeries(fps, int(doc["width"]), int(doc["height"]), count, collector.tracks())
+    listed = {int(f["index"]): float(f["t"]) for f in frames}
+    times = frame_times(listed.get(i, i / fps) for i in range(count))
+    return TrackSeries(fps, int(doc["width"]), int(doc["height"]), count, collector.tracks(), times)
 
 
 def from_rows(
@@ -106,9 +129,11 @@ def from_rows(
     width: int,
     height: int,
     frame_count: int,
+    times: Iterable[float] = (),
 ) -> TrackSeries:
-    """The series of (frame, track id, box, keypoints) sightings in frame order (the pose log)."""
+    """The series of (frame, track id, box, keypoints) sightings in frame order (the pose log), with
+    the decoded frames' timestamps."""
     collector = _Collector()
     for frame, track_id, box, keypoints in rows:
         collector.add(frame, track_id, np.asarray(box, dtype=float), np.asarray(keypoints, dtype=float))
-    return TrackSeries(fps, width, height, frame_count, collector.tracks())
+    return TrackSeries(fps, width, height, frame_count, collector.tracks(), frame_times(times))
