@@ -41,7 +41,21 @@ from shadow_trainer.pipeline.analysis import analyze_video
 from shadow_trainer.pose.options import DEFAULT_MODEL, DEFAULT_PRECISION, PRECISIONS, Precision
 from shadow_trainer.punches import classify_keypoints, load_keypoints, summarize_punches
 
-COLUMNS = ("clip", "labels", "pred", "TP", "prec", "rec_A", "F1_A", "rec", "type", "jab/x", "hand", "stance")
+COLUMNS = (
+    "clip",
+    "labels",
+    "pred",
+    "TP",
+    "prec",
+    "rec_A",
+    "F1_A",
+    "rec",
+    "type",
+    "jab/x",
+    "hand",
+    "fighters",
+    "stance",
+)
 
 
 @dataclass(frozen=True)
@@ -112,12 +126,13 @@ def _cells(name: str, s: Score, stance: str) -> list[str]:
         f(s.type_accuracy),
         f(s.jab_cross_accuracy),
         f(s.hand_accuracy),
+        f"{s.fighters_found}/{s.fighters_labelled}",
         stance,
     ]
 
 
 def _print_row(cells: list[str]) -> None:
-    print(f"{cells[0]:<44.44}" + "".join(f"{c:>8}" for c in cells[1:]))
+    print(f"{cells[0]:<44.44}" + "".join(f" {c:>8}" for c in cells[1:]))
 
 
 def evaluate_clips(clips: list[LabelledClip], pose: PoseSetup, cache: Path | None, every: int = 1) -> Score:
@@ -147,6 +162,9 @@ def evaluate_clips(clips: list[LabelledClip], pose: PoseSetup, cache: Path | Non
     _print_row(_cells(f"OVERALL ({len(clips)} clips)", total, stance))
     if total.on_other:
         print(f"predictions on labelled non-punch strikes (counted as false): {total.on_other}")
+    print(
+        f"fighters found beyond the people labelled (a track cut into pieces), summed: {total.extra_fighters}"
+    )
     short.report()
     return total
 

@@ -141,6 +141,9 @@ class Score:
     hand_correct: int = 0
     stance_total: int = 0
     stance_correct: int = 0
+    fighters_found: int = 0  # `fighters` in punches.json
+    fighters_labelled: int = 0  # people the labeller described (pad holders and partners too)
+    extra_fighters: int = 0  # found beyond those, per clip: one person's track cut into pieces
     confusion: dict[tuple[str, str], int] = field(default_factory=dict)
 
     def add(self, other: Score) -> None:
@@ -221,6 +224,9 @@ def score_clip(clip: LabelledClip, result: Mapping[str, Any]) -> Score:
             continue
         _score_pair(score, punches[ti], predicted[pi])
     _score_stance(score, clip, result)
+    score.fighters_found = len(result.get("fighters", []))
+    score.fighters_labelled = len(clip.labels["fighters"])
+    score.extra_fighters = max(score.fighters_found - score.fighters_labelled, 0)
     return score
 
 

@@ -95,6 +95,7 @@ def test_scoring_matches_one_to_one_within_a_quarter_second() -> None:
     clip = LabelledClip("x.mp4", Path("x.mp4"), labels)
     predicted = {
         "stance": "orthodox",
+        "fighters": [{"track_id": 1}, {"track_id": 7}],  # one person, seen as two tracks
         "punches": [
             {"frame": 14, "hand": "left", "type": "cross"},  # 0.2 s off: matched; straight, but not the jab
             {"frame": 15, "hand": "left", "type": "jab"},  # a second one for the same punch: false
@@ -106,3 +107,4 @@ def test_scoring_matches_one_to_one_within_a_quarter_second() -> None:
     assert (s.predicted, s.matched, s.labelled, s.labelled_a, s.matched_a, s.on_other) == (4, 1, 2, 1, 1, 1)
     assert s.precision == 0.25 and s.recall == 0.5 and s.recall_a == 1.0
     assert s.type_accuracy == 1.0 and s.jab_cross_accuracy == 0.0 and s.stance_correct == 1
+    assert (s.fighters_found, s.fighters_labelled, s.extra_fighters) == (2, 1, 1)
