@@ -162,9 +162,7 @@ def evaluate_clips(clips: list[LabelledClip], pose: PoseSetup, cache: Path | Non
     _print_row(_cells(f"OVERALL ({len(clips)} clips)", total, stance))
     if total.on_other:
         print(f"predictions on labelled non-punch strikes (counted as false): {total.on_other}")
-    print(
-        f"fighters found beyond the people labelled (a track cut into pieces), summed: {total.extra_fighters}"
-    )
+    print(f"fighters beyond the people labelled (a track in pieces, a bystander): {total.extra_fighters}")
     short.report()
     return total
 
