@@ -24,6 +24,7 @@ from shadow_trainer.pipeline.prefetch import BackgroundWorker, Prefetcher
 from shadow_trainer.pipeline.progress import Progress
 from shadow_trainer.pipeline.regions import RegionPlanner
 from shadow_trainer.pose import Letterbox, PoseDetections, PoseEstimator
+from shadow_trainer.pose.detections import keypoints_between
 from shadow_trainer.pose.preprocess import letterbox_video_frame
 from shadow_trainer.tracking.tracker import tracker_for
 
@@ -104,8 +105,7 @@ def interpolate_people(
     if not pairs:
         return [], PoseDetections.empty()
     a, b = (np.array(side) for side in zip(*pairs, strict=True))
-    keypoints = people_before.keypoints[a] * (1 - weight) + people_after.keypoints[b] * weight
-    keypoints[..., 2] = np.minimum(people_before.keypoints[a, :, 2], people_after.keypoints[b, :, 2])
+    keypoints = keypoints_between(people_before.keypoints[a], people_after.keypoints[b], weight)
     return [ids_before[i] for i in a], PoseDetections(
         boxes=people_before.boxes[a] * (1 - weight) + people_after.boxes[b] * weight,
         scores=np.minimum(people_before.scores[a], people_after.scores[b]),

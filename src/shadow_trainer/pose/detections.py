@@ -30,3 +30,11 @@ class PoseDetections:
 
     def __len__(self) -> int:
         return int(self.scores.shape[0])
+
+
+def keypoints_between(before: np.ndarray, after: np.ndarray, weight: float) -> np.ndarray:
+    """Keypoints (… × 17 × 3) ``weight`` (0..1) of the way from ``before`` to ``after``: positions linear,
+    confidences the lower of the two (a point in between is no surer than either end)."""
+    out = before * (1 - weight) + after * weight
+    out[..., 2] = np.minimum(before[..., 2], after[..., 2])
+    return out
