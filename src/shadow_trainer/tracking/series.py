@@ -65,7 +65,11 @@ class TrackSeries:
         frame, last = nominal * self.fps, len(self.times) - 1
         if frame >= last:
             return float(self.times[-1] + (frame - last) / self.fps)
-        return float(np.interp(frame, np.arange(last + 1), self.times))
+        if frame <= 0:
+            return float(self.times[0])
+        # Between two frames' timestamps, in constant time: a long session asks once per punch edge.
+        i = int(frame)
+        return float(self.times[i] + (frame - i) * (self.times[i + 1] - self.times[i]))
 
 
 def frame_times(times: Iterable[float]) -> FloatArray | None:
